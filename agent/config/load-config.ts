@@ -1,0 +1,271 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from '../core/errors.ts';
+import { OPTIONS, type OptionKey, type OptionSpec } from './options.ts';
+
+/** The settings, checked and typed. Field names are the option keys in camelCase. */
+export interface Config {
+  readonly paths: readonly string[];
+  readonly excludePaths: readonly string[];
+  readonly readFrom: 'head' | 'tail';
+  readonly maxRecordBytes: number;
+  readonly readChunkBytes: number;
+  readonly bufferMaxBytes: number;
+  readonly pollIntervalMs: number;
+  readonly rescanIntervalMs: number;
+  readonly rotateWaitMs: number;
+  readonly stateDir: string;
+  readonly checkpointIntervalMs: number;
+  readonly nodeName: string;
+  readonly schema: 'fluentd' | 'ecs';
+  readonly dedotKeys: boolean;
+  readonly kubernetesMetadata: boolean;
+  readonly kubernetesUrl: string | undefined;
+  readonly kubernetesTokenFile: string;
+  readonly kubernetesCaFile: string;
+  readonly kubernetesDeletedPodTtlMs: number;
+  readonly podName: string | undefined;
+  readonly podNamespace: string | undefined;
+  readonly elasticsearch: ElasticsearchConfig | undefined;
+  readonly batchMaxRecords: number;
+  readonly batchMaxBytes: number;
+  readonly batchMaxDelayMs: number;
+  readonly httpPort: number;
+  readonly httpAddress: string;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  readonly shutdownTimeoutMs: number;
+}
+
+export interface ElasticsearchConfig {
+  readonly urls: readonly URL[];
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly apiKey: string | undefined;
+  readonly bearerTokenFile: string | undefined;
+  readonly caFile: string | undefined;
+  readonly certFile: string | undefined;
+  readonly keyFile: string | undefined;
+  readonly tlsVerify: boolean;
+  readonly indexMode: 'logstash' | 'data_stream';
+  readonly logstashPrefix: string;
+  readonly logstashDateformat: string;
+  readonly dataStreamDataset: string;
+  readonly dataStreamNamespace: string;
+  readonly deterministicIds: boolean;
+  readonly installTemplate: boolean;
+  readonly concurrency: number;
+  readonly requestTimeoutMs: number;
+  readonly retryMaxBackoffMs: number;
+  readonly gzip: boolean;
+  readonly deadLetterMaxBytes: number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+type Raw = { value: string | readonly string[]; from: string };
+
+const UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/** Reads `--config FILE` (YAML) and the environment; the environment wins. Throws ConfigError. */
+export function loadConfig(argv: readonly string[], env: Env): Config {
+  const file = readConfigFile(argv);
+  const raw = new Map<OptionKey, Raw>();
+  for (const spec of OPTIONS) {
+    const fromEnv = spec.env.find((name) => env[name] !== undefined && env[name] !== '');
+    if (fromEnv !== undefined) raw.set(spec.key, { value: env[fromEnv] as string, from: fromEnv });
+    else if (file.values[spec.key] !== undefined) raw.set(spec.key, { value: yamlValue(spec, file.values[spec.key], file.path), from: `${file.path}: ${spec.key}` });
+    else if (spec.default !== undefined) raw.set(spec.key, { value: spec.default, from: spec.key });
+  }
+  const get = reader(raw);
+  const esUrls = elasticsearchUrls(get.list('elasticsearch_url'), env);
+  return {
+    paths: get.list('paths') ?? [],
+    excludePaths: get.list('exclude_paths') ?? [],
+    readFrom: get.enum('read_from') as Config['readFrom'],
+    maxRecordBytes: get.number('max_record_bytes'),
+    readChunkBytes: get.number('read_chunk_bytes'),
+    bufferMaxBytes: get.number('buffer_max_bytes'),
+    pollIntervalMs: get.number('poll_interval_ms'),
+    rescanIntervalMs: get.number('rescan_interval_ms'),
+    rotateWaitMs: get.number('rotate_wait_ms'),
+    stateDir: get.string('state_dir') ?? '',
+    checkpointIntervalMs: get.number('checkpoint_interval_ms'),
+    nodeName: get.string('node_name') ?? hostname(),
+    schema: get.enum('schema') as Config['schema'],
+    dedotKeys: get.bool('dedot_keys'),
+    kubernetesMetadata: kubernetesOn(get.enum('kubernetes_metadata'), env),
+    kubernetesUrl: get.string('kubernetes_url'),
+    kubernetesTokenFile: get.string('kubernetes_token_file') ?? '',
+    kubernetesCaFile: get.string('kubernetes_ca_file') ?? '',
+    kubernetesDeletedPodTtlMs: get.number('kubernetes_deleted_pod_ttl_ms'),
+    podName: get.string('pod_name'),
+    podNamespace: get.string('pod_namespace'),
+    elasticsearch: esUrls === undefined ? undefined : {
+      urls: esUrls,
+      username: get.string('elasticsearch_username'),
+      password: get.secret('elasticsearch_password', 'elasticsearch_password_file'),
+      apiKey: get.secret('elasticsearch_api_key', 'elasticsearch_api_key_file'),
+      bearerTokenFile: get.string('elasticsearch_bearer_token_file'),
+      caFile: get.string('elasticsearch_ca_file'),
+      certFile: get.string('elasticsearch_cert_file'),
+      keyFile: get.string('elasticsearch_key_file'),
+      tlsVerify: get.bool('elasticsearch_tls_verify'),
+      indexMode: get.enum('index_mode') as ElasticsearchConfig['indexMode'],
+      logstashPrefix: get.string('logstash_prefix') ?? 'logstash',
+      logstashDateformat: get.string('logstash_dateformat') ?? '%Y.%m.%d',
+      dataStreamDataset: get.string('data_stream_dataset') ?? 'kubernetes',
+      dataStreamNamespace: get.string('data_stream_namespace') ?? 'default',
+      deterministicIds: get.bool('deterministic_ids'),
+      installTemplate: get.bool('install_template'),
+      concurrency: get.number('output_concurrency'),
+      requestTimeoutMs: get.number('request_timeout_ms'),
+      retryMaxBackoffMs: get.number('retry_max_backoff_ms'),
+      gzip: get.bool('gzip'),
+      deadLetterMaxBytes: get.number('dead_letter_max_bytes'),
+    },
+    batchMaxRecords: get.number('batch_max_records'),
+    batchMaxBytes: get.number('batch_max_bytes'),
+    batchMaxDelayMs: get.number('batch_max_delay_ms'),
+    httpPort: get.number('http_port'),
+    httpAddress: get.string('http_address') ?? '0.0.0.0',
+    logLevel: get.enum('log_level') as Config['logLevel'],
+    shutdownTimeoutMs: get.number('shutdown_timeout_ms'),
+  };
+}
+
+function readConfigFile(argv: readonly string[]): { path: string; values: Record<string, unknown> } {
+  const at = argv.findIndex((a) => a === '--config' || a.startsWith('--config='));
+  if (at < 0) return { path: '', values: {} };
+  const arg = argv[at] as string;
+  const path = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[at + 1];
+  if (path === undefined || path === '') throw new ConfigError('--config', 'expected a file path after --config');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError('--config', `cannot read ${path}: ${(err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError('--config', `${path} is not valid YAML: ${(err as Error).message}`);
+  }
+  if (doc === null || doc === undefined) return { path, values: {} };
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError('--config', `${path} must hold a mapping of option keys`);
+  const known = new Set<string>(OPTIONS.map((o) => o.key));
+  for (const key of Object.keys(doc)) {
+    if (!known.has(key)) throw new ConfigError(key, `unknown key in ${path} (the keys are listed in the README's configuration table)`);
+  }
+  return { path, values: doc as Record<string, unknown> };
+}
+
+function yamlValue(spec: OptionSpec, value: unknown, path: string): string | readonly string[] {
+  if (spec.type.kind === 'list' && Array.isArray(value)) return value.map(String);
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw new ConfigError(spec.key, `in ${path}: expected ${describe(spec)}, got ${JSON.stringify(value)}`);
+}
+
+function describe(spec: OptionSpec): string {
+  const t = spec.type;
+  switch (t.kind) {
+    case 'string': return 'a string';
+    case 'bool': return 'true or false';
+    case 'list': return 'a comma-separated list';
+    case 'enum': return `one of ${t.values.join(', ')}`;
+    case 'int': return t.max === undefined ? `a whole number >= ${t.min}` : `a whole number from ${t.min} to ${t.max}`;
+    case 'bytes': return `a size in bytes >= ${t.min} (a number, optionally with KiB, MiB, GiB, KB, MB or GB)`;
+  }
+}
+
+function reader(raw: Map<OptionKey, Raw>) {
+  const spec = (key: OptionKey): OptionSpec => OPTIONS.find((o) => o.key === key) as OptionSpec;
+  const fail = (key: OptionKey, r: Raw): never => {
+    const s = spec(key);
+    const shown = s.secret ? '<redacted>' : JSON.stringify(Array.isArray(r.value) ? r.value.join(',') : r.value);
+    throw new ConfigError(r.from === key ? key : `${key} (${r.from})`, `expected ${describe(s)}, got ${shown}`);
+  };
+  const text = (key: OptionKey): string | undefined => {
+    const r = raw.get(key);
+    if (r === undefined) return undefined;
+    return Array.isArray(r.value) ? r.value.join(',') : (r.value as string);
+  };
+  return {
+    string: (key: OptionKey): string | undefined => text(key)?.trim() || undefined,
+    list: (key: OptionKey): string[] | undefined => {
+      const r = raw.get(key);
+      if (r === undefined) return undefined;
+      const items = Array.isArray(r.value) ? r.value : (r.value as string).split(',');
+      return items.map((s) => s.trim()).filter((s) => s !== '');
+    },
+    enum: (key: OptionKey): string => {
+      const r = raw.get(key) as Raw;
+      const v = (text(key) ?? '').trim().toLowerCase();
+      const t = spec(key).type;
+      if (t.kind !== 'enum' || !t.values.includes(v)) fail(key, r);
+      return v;
+    },
+    bool: (key: OptionKey): boolean => {
+      const r = raw.get(key) as Raw;
+      const v = (text(key) ?? '').trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(v)) return true;
+      if (['false', '0', 'no', 'off'].includes(v)) return false;
+      return fail(key, r);
+    },
+    number: (key: OptionKey): number => {
+      const r = raw.get(key) as Raw;
+      const t = spec(key).type;
+      const m = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(text(key) ?? '');
+      const unit = UNITS[(m?.[2] ?? '').toLowerCase()];
+      if (m === null || unit === undefined || (t.kind === 'int' && m[2] !== '')) return fail(key, r);
+      const n = Number(m[1]) * unit;
+      const min = t.kind === 'int' || t.kind === 'bytes' ? t.min : 0;
+      const max = t.kind === 'int' ? t.max : undefined;
+      if (!Number.isSafeInteger(n) || n < min || (max !== undefined && n > max)) fail(key, r);
+      return n;
+    },
+    /** A secret given inline or as a file (a mounted Secret); the file wins. */
+    secret: (key: OptionKey, fileKey: OptionKey): string | undefined => {
+      const file = text(fileKey)?.trim();
+      if (file === undefined || file === '') return text(key) || undefined;
+      try {
+        return readFileSync(file, 'utf8').trim();
+      } catch (err) {
+        throw new ConfigError(fileKey, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    },
+  };
+}
+
+function kubernetesOn(mode: string, env: Env): boolean {
+  if (mode === 'auto') return (env.KUBERNETES_SERVICE_HOST ?? '') !== '';
+  return mode === 'on';
+}
+
+/** ELASTICSEARCH_URL, or the URL fluentd-kubernetes-daemonset composes from its FLUENT_ELASTICSEARCH_* parts. */
+function elasticsearchUrls(list: string[] | undefined, env: Env): URL[] | undefined {
+  let urls = list;
+  let key = 'elasticsearch_url';
+  if ((urls === undefined || urls.length === 0) && env.FLUENT_ELASTICSEARCH_HOST) {
+    const scheme = env.FLUENT_ELASTICSEARCH_SCHEME || 'http';
+    const host = env.FLUENT_ELASTICSEARCH_HOST.includes(':') && !env.FLUENT_ELASTICSEARCH_HOST.startsWith('[') ? `[${env.FLUENT_ELASTICSEARCH_HOST}]` : env.FLUENT_ELASTICSEARCH_HOST;
+    urls = [`${scheme}://${host}:${env.FLUENT_ELASTICSEARCH_PORT || '9200'}${env.FLUENT_ELASTICSEARCH_PATH ?? ''}`];
+    key = 'elasticsearch_url (FLUENT_ELASTICSEARCH_HOST)';
+  }
+  if (urls === undefined || urls.length === 0) return undefined;
+  return urls.map((u) => {
+    let url: URL;
+    try {
+      url = new URL(u);
+    } catch {
+      throw new ConfigError(key, `expected http:// or https:// URLs, got ${JSON.stringify(redactUrl(u))}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(key, `expected http:// or https:// URLs, got ${JSON.stringify(redactUrl(u))}`);
+    return url;
+  });
+}
+
+/** A URL as it may be shown: without its password. */
+export function redactUrl(u: string): string {
+  return u.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:<redacted>@');
+}
