@@ -1,0 +1,143 @@
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Log } from '../core/log.ts';
+
+/** One file's checkpoint: where to resume, and how to recognise the file. */
+export interface Checkpoint {
+  /** Everything before it is acknowledged by the output. */
+  readonly offset: number;
+  /** The file's fingerprint (and `_id` prefix): an inode holding other content does not match. */
+  readonly fingerprint: string;
+  /** Where the file was last seen (to find it again after a rename). */
+  readonly path: string;
+}
+
+const VERSION = 1;
+const FILE = 'checkpoints.json';
+
+/**
+ * The checkpoints of every file, by file key (`<dev>:<ino>`), persisted as versioned JSON:
+ * written to a temporary file, fsynced, renamed over the old one, and the directory fsynced,
+ * so a crash at any instant leaves either the old or the new file, never a torn one.
+ *
+ * Corruption policy: a file that is not valid JSON of a known version is moved aside to
+ * `checkpoints.json.corrupt-<time>`, logged as an error, and the agent starts as if there were
+ * no checkpoints but reads every file from its head; with deterministic `_id`s the replay is
+ * answered 409 by Elasticsearch, so nothing is lost and nothing is indexed twice.
+ */
+export class CheckpointStore {
+  readonly #dir: string;
+  readonly #log: Log;
+  #entries = new Map<string, Checkpoint>();
+  #dirty = false;
+  #writing: Promise<void> | undefined;
+
+  /** Set by `load`: there was no usable checkpoint file (first start, or a corrupt one). */
+  fresh = true;
+  /** Set by `load`: the checkpoint file was corrupt and moved aside. */
+  recovered = false;
+
+  constructor(dir: string, log: Log) {
+    this.#dir = dir;
+    this.#log = log;
+  }
+
+  get path(): string {
+    return join(this.#dir, FILE);
+  }
+
+  async load(): Promise<void> {
+    await mkdir(this.#dir, { recursive: true });
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    const parsed = parse(text);
+    if (parsed === undefined) {
+      const aside = `${this.path}.corrupt-${new Date().toISOString().replaceAll(':', '')}`;
+      await rename(this.path, aside);
+      this.#log.error({ path: this.path, movedTo: aside }, 'checkpoint file is corrupt: moved aside; every file is read again from its head (deterministic ids keep the index free of duplicates)');
+      this.recovered = true;
+      return;
+    }
+    this.#entries = parsed;
+    this.fresh = false;
+  }
+
+  get(key: string): Checkpoint | undefined {
+    return this.#entries.get(key);
+  }
+
+  entries(): IterableIterator<[string, Checkpoint]> {
+    return this.#entries.entries();
+  }
+
+  set(key: string, checkpoint: Checkpoint): void {
+    const old = this.#entries.get(key);
+    if (old !== undefined && old.offset === checkpoint.offset && old.path === checkpoint.path && old.fingerprint === checkpoint.fingerprint) return;
+    this.#entries.set(key, checkpoint);
+    this.#dirty = true;
+  }
+
+  delete(key: string): void {
+    if (this.#entries.delete(key)) this.#dirty = true;
+  }
+
+  /** Writes the checkpoints if they changed; concurrent calls share one write. Throws on I/O errors. */
+  async flush(): Promise<void> {
+    while (this.#writing !== undefined) await this.#writing;
+    if (!this.#dirty) return;
+    this.#dirty = false;
+    const files: Record<string, Checkpoint> = Object.fromEntries(this.#entries);
+    const text = JSON.stringify({ version: VERSION, files });
+    this.#writing = this.#write(text);
+    try {
+      await this.#writing;
+    } catch (err) {
+      this.#dirty = true;
+      throw err;
+    } finally {
+      this.#writing = undefined;
+    }
+  }
+
+  async #write(text: string): Promise<void> {
+    const tmp = `${this.path}.tmp`;
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(text);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, this.path);
+    const dir = await open(this.#dir, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+}
+
+function parse(text: string): Map<string, Checkpoint> | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof doc !== 'object' || doc === null || (doc as { version?: unknown }).version !== VERSION) return undefined;
+  const files = (doc as { files?: unknown }).files;
+  if (typeof files !== 'object' || files === null) return undefined;
+  const entries = new Map<string, Checkpoint>();
+  for (const [key, value] of Object.entries(files)) {
+    const c = value as Partial<Checkpoint>;
+    if (typeof c.offset !== 'number' || !Number.isSafeInteger(c.offset) || c.offset < 0 || typeof c.fingerprint !== 'string' || typeof c.path !== 'string') return undefined;
+    entries.set(key, { offset: c.offset, fingerprint: c.fingerprint, path: c.path });
+  }
+  return entries;
+}

@@ -1,0 +1,32 @@
+import { createHash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+
+/**
+ * A file is its device + inode, confirmed by a fingerprint of its first bytes: an inode that
+ * the filesystem reuses for a new file must not inherit the old file's offset (REFERENCE.md
+ * section 5, item 3). The fingerprint covers the first line, or the first FINGERPRINT_BYTES
+ * when that line is longer, so it is fixed as soon as the first line is complete and never
+ * changes as the file grows.
+ */
+export const FINGERPRINT_BYTES = 256;
+
+export function fileKey(dev: number | bigint, ino: number | bigint): string {
+  return `${dev}:${ino}`;
+}
+
+/**
+ * The fingerprint of an open file: a short hash of its key and first line, used as the
+ * prefix of every record's `_id`. Undefined while the first line is not complete yet.
+ */
+export async function fingerprint(fh: FileHandle, key: string): Promise<string | undefined> {
+  const head = Buffer.alloc(FINGERPRINT_BYTES);
+  const { bytesRead } = await fh.read(head, 0, FINGERPRINT_BYTES, 0);
+  return fingerprintOf(head.subarray(0, bytesRead), key);
+}
+
+export function fingerprintOf(head: Buffer, key: string): string | undefined {
+  const nl = head.indexOf(10);
+  if (nl < 0 && head.length < FINGERPRINT_BYTES) return undefined;
+  const bytes = nl < 0 ? head.subarray(0, FINGERPRINT_BYTES) : head.subarray(0, nl + 1);
+  return createHash('sha256').update(key).update('\0').update(bytes).digest('base64url').slice(0, 16);
+}

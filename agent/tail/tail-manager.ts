@@ -1,0 +1,354 @@
+import { lstat, open, readdir, readlink, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { CheckpointStore } from '../checkpoint/checkpoint-store.ts';
+import type { ByteBudget } from '../batch/byte-budget.ts';
+import type { Log } from '../core/log.ts';
+import type { InputObserver, InputProblem } from '../core/observer.ts';
+import type { LogRecord } from '../core/record.ts';
+import { describeFile, isRotatedName } from '../enrich/path-metadata.ts';
+import { fileKey, fingerprint } from './file-identity.ts';
+import { Tailer } from './tailer.ts';
+
+export interface TailManagerOptions {
+  readonly readFrom: 'head' | 'tail';
+  readonly maxRecordBytes: number;
+  readonly readChunkBytes: number;
+  readonly pollIntervalMs: number;
+  readonly rotateWaitMs: number;
+  readonly store: CheckpointStore;
+  readonly budget: ByteBudget;
+  readonly observer: InputObserver;
+  readonly log: Log;
+  /** Records decoded from one chunk of one file, in file order. Called synchronously. */
+  readonly onRecords: (tailer: Tailer, records: LogRecord[], bytes: number) => void;
+}
+
+/**
+ * Owns one Tailer per file identity and decides what each does: reconciles the paths
+ * discovery found against the open files (by device + inode, never by path), schedules reads
+ * when files grow, notices truncation, drains files that were rotated or deleted to their end
+ * and closes them once all their records are acknowledged. One read at a time, round robin,
+ * each waiting for room in the byte budget.
+ */
+export class TailManager {
+  readonly #o: TailManagerOptions;
+  readonly #tailers = new Map<string, Tailer>();
+  readonly #byPath = new Map<string, Tailer>();
+  readonly #ready = new Set<Tailer>();
+  readonly #finished = new Set<Tailer>();
+  readonly #buf: Buffer;
+  readonly #problemPaths = new Map<string, InputProblem>();
+  #pumping = false;
+  #paused = false;
+  #stopped = false;
+  #polling = false;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: TailManagerOptions) {
+    this.#o = options;
+    this.#buf = Buffer.allocUnsafe(options.readChunkBytes);
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => void this.poll(), this.#o.pollIntervalMs);
+    this.#timer.unref();
+  }
+
+  paused(): boolean {
+    return this.#paused;
+  }
+
+  tailers(): IterableIterator<Tailer> {
+    return this.#tailers.values();
+  }
+
+  activeFiles(): number {
+    return this.#tailers.size;
+  }
+
+  backlogBytes(): number {
+    let backlog = 0;
+    for (const t of this.#tailers.values()) if (t.size > t.offset) backlog += t.size - t.offset;
+    return backlog;
+  }
+
+  /** A watch event said this path changed: read it soon. */
+  changed(path: string): void {
+    const tailer = this.#byPath.get(path);
+    if (tailer !== undefined) this.#schedule(tailer);
+  }
+
+  /**
+   * Makes the open files match the paths that discovery found. `initial`: the first scan
+   * after start, where files without a checkpoint follow `read_from`.
+   */
+  async reconcile(paths: readonly string[], initial: boolean): Promise<void> {
+    const seen = new Set<string>();
+    const byPath = new Map<string, Tailer>();
+    for (const path of [...paths].sort(byPreference)) {
+      if (this.#stopped) return;
+      if (isRotatedName(path)) continue;
+      let key: string;
+      try {
+        const st = await stat(path);
+        if (!st.isFile()) continue;
+        key = fileKey(st.dev, st.ino);
+        this.#problemPaths.delete(path);
+      } catch (err) {
+        this.#pathProblem(path, err);
+        continue;
+      }
+      seen.add(key);
+      const tailer = this.#tailers.get(key) ?? (await this.#open(path, initial, undefined));
+      if (tailer === undefined) continue;
+      byPath.set(path, tailer);
+      if (tailer.state === 'draining') tailer.state = 'following'; // the path came back
+    }
+    this.#byPath.clear();
+    for (const [path, tailer] of byPath) this.#byPath.set(path, tailer);
+    for (const tailer of this.#tailers.values()) {
+      if (tailer.state === 'following' && !seen.has(tailer.key)) {
+        tailer.state = 'draining';
+        tailer.lastGrowth = Date.now();
+        this.#o.observer.fileEvent(tailer.source, 'rotated');
+        this.#o.log.debug({ path: tailer.path }, 'file rotated or deleted: reading it to its end');
+        this.#schedule(tailer);
+      }
+    }
+    if (initial) await this.#recoverRotated();
+  }
+
+  /**
+   * Checks every open file for growth or truncation, and closes drained files. Runs every
+   * poll interval, so a lost watch event costs latency, never data.
+   */
+  async poll(): Promise<void> {
+    if (this.#polling || this.#stopped) return;
+    this.#polling = true;
+    try {
+      const now = Date.now();
+      for (const tailer of [...this.#tailers.values()]) {
+        if (tailer.state === 'closed' || this.#finished.has(tailer)) continue;
+        let size: number;
+        try {
+          size = await tailer.stat();
+        } catch {
+          continue;
+        }
+        if (size < tailer.offset) {
+          this.#o.log.warn({ path: tailer.path, size, offset: tailer.offset }, 'file truncated (copytruncate?): reading it again from the start');
+          this.#o.observer.fileEvent(tailer.source, 'truncated');
+          tailer.truncated();
+          tailer.size = size;
+          this.#schedule(tailer);
+        } else if (size > tailer.offset) {
+          tailer.size = size;
+          tailer.lastGrowth = now;
+          this.#schedule(tailer);
+        } else if (tailer.state === 'draining' && now - tailer.lastGrowth >= this.#o.rotateWaitMs && !this.#ready.has(tailer)) {
+          this.#finish(tailer);
+        }
+      }
+      this.#closeAcknowledged();
+    } finally {
+      this.#polling = false;
+    }
+  }
+
+  /** A tailer's acknowledged offset moved: close it if it was finished and is now fully acknowledged. */
+  acknowledged(tailer: Tailer): void {
+    if (this.#finished.has(tailer) && tailer.acks.inFlight() === 0) this.#closeAcknowledged();
+  }
+
+  /** Stops reading. Open files stay open until `close`, so acknowledgements can still be recorded. */
+  stop(): void {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    this.#ready.clear();
+    this.#o.budget.wakeAll();
+  }
+
+  async close(): Promise<void> {
+    this.stop();
+    await Promise.all([...this.#tailers.values()].map((t) => t.close().catch(() => {})));
+    this.#tailers.clear();
+  }
+
+  #schedule(tailer: Tailer): void {
+    if (this.#stopped || tailer.state === 'closed' || this.#finished.has(tailer)) return;
+    this.#ready.add(tailer);
+    if (!this.#pumping) void this.#pump();
+  }
+
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    try {
+      while (this.#ready.size > 0 && !this.#stopped) {
+        if (this.#o.budget.full()) {
+          this.#paused = true;
+          await this.#o.budget.room();
+          this.#paused = false;
+          continue;
+        }
+        const tailer = this.#ready.values().next().value as Tailer;
+        this.#ready.delete(tailer);
+        if (tailer.state === 'closed') continue;
+        let result: { records: LogRecord[]; bytes: number };
+        try {
+          result = await tailer.read(this.#buf);
+        } catch (err) {
+          this.#fileProblem(tailer, 'unreadable', err);
+          continue;
+        }
+        if (result.records.length > 0 || result.bytes > 0) this.#o.onRecords(tailer, result.records, result.bytes);
+        // A full chunk means there is probably more: go round the other files first, then read on.
+        if (result.bytes === this.#buf.length) this.#ready.add(tailer);
+      }
+    } finally {
+      this.#pumping = false;
+      this.#paused = false;
+    }
+  }
+
+  async #open(path: string, initial: boolean, from: { offset: number; fingerprint: string } | undefined): Promise<Tailer | undefined> {
+    let fh;
+    try {
+      fh = await open(path, 'r');
+    } catch (err) {
+      this.#pathProblem(path, err);
+      return undefined;
+    }
+    try {
+      const st = await fh.stat();
+      const key = fileKey(st.dev, st.ino);
+      const existing = this.#tailers.get(key);
+      if (existing !== undefined) {
+        await fh.close();
+        return existing;
+      }
+      const paths = await symlinkHops(path);
+      const fp = await fingerprint(fh, key);
+      const checkpoint = from ?? this.#o.store.get(key);
+      let offset = 0;
+      if (checkpoint !== undefined) {
+        if (fp === checkpoint.fingerprint && checkpoint.offset <= st.size) offset = checkpoint.offset;
+        else {
+          this.#o.observer.inputProblem(describeFile(paths).source, 'inode_reused');
+          this.#o.log.warn({ path }, 'file has new content under a checkpointed inode (inode reuse or truncation while stopped): reading it from the start');
+        }
+      } else if (initial && this.#o.store.fresh && !this.#o.store.recovered && this.#o.readFrom === 'tail') {
+        offset = st.size;
+      }
+      const tailer = new Tailer({ key, fh, paths, description: describeFile(paths), offset, fingerprint: fp, maxRecordBytes: this.#o.maxRecordBytes });
+      tailer.size = st.size;
+      this.#tailers.set(key, tailer);
+      this.#o.observer.fileEvent(tailer.source, 'opened');
+      this.#o.log.debug({ path, offset }, 'file opened');
+      this.#schedule(tailer);
+      return tailer;
+    } catch (err) {
+      await fh.close().catch(() => {});
+      this.#pathProblem(path, err);
+      return undefined;
+    }
+  }
+
+  /**
+   * After a restart: files that were checkpointed but that no discovered path leads to any
+   * more were rotated (renamed) while the agent was down. Find them beside their old path by
+   * inode, and read them to their end, so a crash during rotation loses nothing.
+   */
+  async #recoverRotated(): Promise<void> {
+    const orphans = [...this.#o.store.entries()].filter(([key]) => !this.#tailers.has(key));
+    for (const [key, checkpoint] of orphans) {
+      const found = await findByKey(dirname(checkpoint.path), key);
+      const tailer = found === undefined ? undefined : await this.#open(found, false, checkpoint);
+      if (tailer === undefined || tailer.key !== key) {
+        this.#o.store.delete(key);
+        continue;
+      }
+      tailer.state = 'draining';
+      this.#o.log.info({ path: found }, 'reading a file rotated while the agent was stopped to its end');
+    }
+  }
+
+  #finish(tailer: Tailer): void {
+    this.#finished.add(tailer);
+    const records = tailer.finish();
+    if (records.length > 0) this.#o.onRecords(tailer, records, 0);
+    this.#closeAcknowledged();
+  }
+
+  #closeAcknowledged(): void {
+    for (const tailer of this.#finished) {
+      if (tailer.acks.inFlight() > 0) continue;
+      this.#finished.delete(tailer);
+      this.#tailers.delete(tailer.key);
+      this.#o.store.delete(tailer.key);
+      this.#o.observer.fileEvent(tailer.source, 'closed');
+      this.#o.log.debug({ path: tailer.path }, 'file closed');
+      void tailer.close().catch(() => {});
+    }
+  }
+
+  #pathProblem(path: string, err: unknown): void {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return; // gone between the scan and the stat: nothing to read
+    const problem: InputProblem = code === 'ELOOP' ? 'symlink_loop' : 'unreadable';
+    if (this.#problemPaths.get(path) === problem) return;
+    this.#problemPaths.set(path, problem);
+    this.#o.observer.inputProblem(describeFile([path]).source, problem);
+    this.#o.log.warn({ path, reason: code ?? String(err) }, problem === 'symlink_loop' ? 'symlink loop: file skipped' : 'cannot read file: skipped until it becomes readable');
+  }
+
+  #fileProblem(tailer: Tailer, problem: InputProblem, err: unknown): void {
+    const reason = (err as NodeJS.ErrnoException).code ?? String(err);
+    this.#o.observer.inputProblem(tailer.source, problem);
+    if (tailer.reported.has(reason)) return;
+    tailer.reported.add(reason);
+    this.#o.log.warn({ path: tailer.path, reason }, 'read failed: will retry');
+  }
+}
+
+/** The path itself, every symlink target on the way, and the real path last. */
+async function symlinkHops(path: string): Promise<string[]> {
+  const hops = [path];
+  let current = path;
+  for (let i = 0; i < 8; i++) {
+    const st = await lstat(current);
+    if (!st.isSymbolicLink()) break;
+    current = resolve(dirname(current), await readlink(current));
+    hops.push(current);
+  }
+  return hops;
+}
+
+async function findByKey(dir: string, key: string): Promise<string | undefined> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return undefined;
+  }
+  for (const name of names) {
+    if (name.endsWith('.gz') || name.endsWith('.tmp')) continue;
+    const path = join(dir, name);
+    try {
+      const st = await stat(path);
+      if (st.isFile() && fileKey(st.dev, st.ino) === key) return path;
+    } catch {
+      // vanished meanwhile
+    }
+  }
+  return undefined;
+}
+
+/** /var/log/containers links first: they name the container id, which the pods layout does not. */
+function byPreference(a: string, b: string): number {
+  return rank(a) - rank(b);
+}
+
+function rank(path: string): number {
+  const source = describeFile([path]).source;
+  return source === 'containers' ? 0 : source === 'pods' ? 1 : source === 'docker' ? 2 : 3;
+}

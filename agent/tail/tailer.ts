@@ -1,0 +1,160 @@
+import type { FileHandle } from 'node:fs/promises';
+import { AckTracker } from '../checkpoint/ack-tracker.ts';
+import type { Decoder, Emit } from '../core/decoder.ts';
+import type { LogFile, LogRecord, SourceKind } from '../core/record.ts';
+import { createDecoder } from '../decode/create-decoder.ts';
+import { detectFormat } from '../decode/detect-format.ts';
+import type { FileDescription } from '../enrich/path-metadata.ts';
+import { FINGERPRINT_BYTES, fingerprintOf } from './file-identity.ts';
+import { LineSplitter, type OnLine } from './line-splitter.ts';
+
+/** following: a discovered path leads to it. draining: none does any more (rotated or deleted): read to its end, then close. */
+export type TailerState = 'following' | 'draining' | 'closed';
+
+export interface TailerInit {
+  readonly key: string;
+  readonly fh: FileHandle;
+  /** The path discovery matched, then every path a symlink led to, ending with the real path. */
+  readonly paths: readonly string[];
+  readonly description: FileDescription;
+  /** Where to start reading; everything before it is already acknowledged. */
+  readonly offset: number;
+  /** Known when the file was checkpointed before. */
+  readonly fingerprint: string | undefined;
+  readonly maxRecordBytes: number;
+}
+
+/**
+ * Reads one file identity: positional reads from an offset, split into lines, decoded into
+ * records. Keeps the descriptor open across renames and unlinks, so a rotated or deleted file
+ * is read to its end. Knows nothing of other files, of budgets or of the output.
+ */
+export class Tailer {
+  readonly key: string;
+  readonly source: SourceKind;
+  acks: AckTracker;
+  readonly #fh: FileHandle;
+  readonly #init: TailerInit;
+  readonly #splitter: LineSplitter;
+  #file: LogFile | undefined;
+  #decoder: Decoder | undefined;
+  #offset: number;
+  #records: LogRecord[] = [];
+  #readTime = '';
+  readonly #emit: Emit = (record) => void this.#records.push(record);
+  readonly #onLine: OnLine = (buf, from, to, start, end, cut) =>
+    (this.#decoder as Decoder).line(buf, from, to, start, end, cut, this.#readTime, this.#emit);
+
+  state: TailerState = 'following';
+  /** Size seen by the last stat, and when the file last grew (for rotate_wait). */
+  size = 0;
+  lastGrowth = Date.now();
+  /** Reasons already logged for this file: each problem is logged once per file. */
+  readonly reported = new Set<string>();
+
+  constructor(init: TailerInit) {
+    this.key = init.key;
+    this.#fh = init.fh;
+    this.#init = init;
+    this.source = init.description.source;
+    this.#offset = init.offset;
+    this.acks = new AckTracker(init.offset);
+    this.#splitter = new LineSplitter(init.maxRecordBytes);
+  }
+
+  /** The path shown in logs and kept in the checkpoint: the file's real path. */
+  get path(): string {
+    return this.#init.paths[this.#init.paths.length - 1] as string;
+  }
+
+  get matchedPath(): string {
+    return this.#init.paths[0] as string;
+  }
+
+  /** The fingerprint, known once the first line is complete. */
+  get fingerprint(): string | undefined {
+    return this.#file?.idPrefix ?? this.#init.fingerprint;
+  }
+
+  /** Next byte to read. */
+  get offset(): number {
+    return this.#offset;
+  }
+
+  get file(): LogFile | undefined {
+    return this.#file;
+  }
+
+  /** File offset of the first byte read but not yet part of an emitted record. */
+  pendingStart(): number | undefined {
+    return this.#decoder?.pending() ?? this.#splitter.pendingStart();
+  }
+
+  /**
+   * Reads one chunk into `buf` and decodes it. Returns the records (empty at the end of the
+   * file) and how many bytes were read; `buf` may be reused once this returns.
+   */
+  async read(buf: Buffer): Promise<{ records: LogRecord[]; bytes: number }> {
+    if (this.#file === undefined && !(await this.#identify())) return { records: [], bytes: 0 };
+    const { bytesRead } = await this.#fh.read(buf, 0, buf.length, this.#offset);
+    if (bytesRead === 0) return { records: [], bytes: 0 };
+    this.#readTime = new Date().toISOString();
+    this.#splitter.push(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead), this.#offset, this.#onLine);
+    this.#offset += bytesRead;
+    if (this.#offset > this.size) this.size = this.#offset;
+    return this.#take(bytesRead);
+  }
+
+  /** The file is finished: its unfinished last line and any partial record become records. */
+  finish(): LogRecord[] {
+    if (this.#decoder === undefined) return [];
+    this.#readTime = new Date().toISOString();
+    this.#splitter.finish(this.#offset, this.#onLine);
+    this.#decoder.flush(this.#readTime, this.#emit);
+    return this.#take(0).records;
+  }
+
+  /**
+   * The file shrank below what was read (copytruncate): start again at 0 as a new file. Its
+   * content is new, so it is fingerprinted again (new `_id`s), and acknowledgements still on
+   * their way for the old content go to the old tracker, where they can no longer move the offset.
+   */
+  truncated(): void {
+    this.#offset = 0;
+    this.#splitter.reset();
+    this.#file = undefined;
+    this.#decoder = undefined;
+    this.acks = new AckTracker(0);
+  }
+
+  async stat(): Promise<number> {
+    const { size } = await this.#fh.stat();
+    return size;
+  }
+
+  async close(): Promise<void> {
+    this.state = 'closed';
+    await this.#fh.close();
+  }
+
+  #take(bytes: number): { records: LogRecord[]; bytes: number } {
+    const records = this.#records;
+    this.#records = [];
+    return { records, bytes };
+  }
+
+  /** Fingerprints the file and picks its decoder, once its first line is complete. */
+  async #identify(): Promise<boolean> {
+    const head = Buffer.alloc(FINGERPRINT_BYTES);
+    const { bytesRead } = await this.#fh.read(head, 0, FINGERPRINT_BYTES, 0);
+    const first = head.subarray(0, bytesRead);
+    const fingerprint = fingerprintOf(first, this.key);
+    if (fingerprint === undefined) return false;
+    const nl = first.indexOf(10);
+    const format = detectFormat(this.path, first, 0, nl < 0 ? first.length : nl);
+    const { source, meta } = this.#init.description;
+    this.#file = { key: this.key, idPrefix: fingerprint, path: this.path, matchedPath: this.matchedPath, source, meta };
+    this.#decoder = createDecoder(format, this.#file, this.#init.maxRecordBytes);
+    return true;
+  }
+}
