@@ -1,0 +1,27 @@
+# syntax=docker/dockerfile:1
+# nodetail: the agent's TypeScript runs directly on Node 24 (type stripping), so there is no
+# build step: one stage installs the production dependencies, the other only runs them.
+
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Exactly the lock file's versions, without devDependencies (typescript, kubernetes-models,
+# and the `node` package that pins Node 24 for npm scripts: the image brings its own Node).
+# No package of ours needs an install script, so none is run.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+# Distroless: Node and its libraries, no shell, no package manager; runs as root (uid 0),
+# which the DaemonSet needs to read root-owned log files.
+FROM gcr.io/distroless/nodejs24-debian12
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=deps /app/node_modules ./node_modules
+# package.json: "type": "module" and the version the agent reports.
+COPY package.json ./
+COPY agent ./agent
+# PID 1 is node itself (exec form, no shell in between), so SIGTERM from the kubelet reaches
+# the agent, which handles SIGTERM and SIGINT itself (stop reading, flush, persist offsets,
+# exit). No init (tini) is needed: the agent starts no child processes, so there are no
+# zombies to reap. The Kubernetes `args` (--config ...) are appended to this entrypoint.
+ENTRYPOINT ["/nodejs/bin/node", "agent/main.ts"]
+EXPOSE 2021
