@@ -1,0 +1,40 @@
+import type { Emit } from '../core/decoder.ts';
+import type { LogFile } from '../core/record.ts';
+import { DockerLine } from './docker-line.ts';
+import { JoiningDecoder } from './joining-decoder.ts';
+import { makeRecord } from './make-record.ts';
+import { TextJoiner } from './text-joiner.ts';
+
+/**
+ * docker json-file logs: one JSON object per line. Docker cuts messages at 16 KiB; a chunk whose
+ * `log` does not end in `\n` is joined with the next chunks of its stream up to one that does.
+ */
+export class DockerDecoder extends JoiningDecoder<TextJoiner> {
+  private readonly fields = new DockerLine();
+
+  constructor(file: LogFile, maxRecordBytes: number) {
+    super(file, maxRecordBytes, new TextJoiner(maxRecordBytes), new TextJoiner(maxRecordBytes));
+  }
+
+  line(buf: Buffer, from: number, to: number, start: number, end: number, cut: boolean, readTime: string, emit: Emit): void {
+    this.seen = end;
+    const fields = this.fields;
+    // A line the tailer cut has lost its closing brace: it cannot be read as JSON.
+    if (cut || !fields.parse(buf, from, to)) {
+      this.malformed(buf, from, to, start, end, cut, readTime, 'malformed_docker', emit);
+      return;
+    }
+    const joiner = this.joiners.of(fields.stream);
+    if (joiner.start < 0 && !fields.partial) {
+      const text = this.text;
+      text.readString(fields.log, this.max);
+      emit(makeRecord(this.file, start, this.joiners.resume(end), fields.time, fields.stream, text.text, text.truncated,
+        fields.invalid ? 'invalid_utf8' : undefined));
+      return;
+    }
+    if (joiner.start < 0) joiner.begin(start, fields.time);
+    joiner.add(fields.log);
+    if (fields.invalid) joiner.invalid = true;
+    if (!fields.partial) this.joiners.emit(this.file, fields.stream, end, emit);
+  }
+}
