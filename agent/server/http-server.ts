@@ -1,0 +1,129 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Log } from '../core/log.ts';
+
+/**
+ * The agent's one HTTP port: `/metrics` (Prometheus text), `/healthz` (liveness: the process
+ * answers and the pipeline is not wedged) and `/readyz` (readiness: checkpoints writable, output
+ * reachable recently...). Kubernetes probes and Prometheus are the only clients, so the server
+ * is small, allows GET and HEAD only, and keeps no idle connection long.
+ */
+
+export interface HealthCheck {
+  readonly ok: boolean;
+  readonly reason?: string;
+}
+
+export interface ReadinessCheck {
+  readonly ok: boolean;
+  readonly reasons: readonly string[];
+}
+
+export interface HttpServerOptions {
+  readonly port: number;
+  readonly address: string;
+  readonly metrics: { readonly contentType: string; render(): Promise<string> };
+  readonly health: () => HealthCheck;
+  readonly ready: () => ReadinessCheck;
+  readonly log: Log;
+}
+
+export interface RunningHttpServer {
+  /** The bound port (the one the OS chose when `port` was 0). */
+  readonly port: number;
+  /** Stops listening and closes every connection, idle or not. */
+  close(): Promise<void>;
+}
+
+const TEXT = 'text/plain; charset=utf-8';
+
+function reply(res: ServerResponse, status: number, body: string, contentType = TEXT): void {
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+    // A probe or scrape must see the state now, never a cached answer.
+    'cache-control': 'no-store',
+  });
+  res.end(body);
+}
+
+/** Runs a check; a check that throws is a failed check with the error as its reason. */
+function attempt<T>(check: () => T, failed: (reason: string) => T): T {
+  try {
+    return check();
+  } catch (error) {
+    return failed(`check failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+export function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const { metrics, health, ready, log } = options;
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    // Only the path matters: Prometheus may add query parameters, probes do not.
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
+    if (path !== '/metrics' && path !== '/healthz' && path !== '/readyz') {
+      reply(res, 404, 'not found: try /metrics, /healthz or /readyz\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      reply(res, 405, 'method not allowed\n');
+      return;
+    }
+    if (path === '/healthz') {
+      const result = attempt<HealthCheck>(health, (reason) => ({ ok: false, reason }));
+      if (result.ok) reply(res, 200, 'ok\n');
+      else reply(res, 503, `unhealthy: ${result.reason ?? 'no reason given'}\n`);
+      return;
+    }
+    if (path === '/readyz') {
+      const result = attempt<ReadinessCheck>(ready, (reason) => ({ ok: false, reasons: [reason] }));
+      if (result.ok) reply(res, 200, 'ready\n');
+      else reply(res, 503, `not ready:\n${result.reasons.map((reason) => `- ${reason}\n`).join('')}`);
+      return;
+    }
+    metrics.render().then(
+      (text) => reply(res, 200, text, metrics.contentType),
+      (error: unknown) => {
+        log.error({ err: error }, 'rendering /metrics failed');
+        if (!res.headersSent) reply(res, 500, 'metrics unavailable\n');
+      },
+    );
+  };
+
+  const server = createServer(
+    {
+      // Scrapes and probes are small and quick; a client that dawdles is cut off.
+      headersTimeout: 10_000,
+      requestTimeout: 15_000,
+      keepAliveTimeout: 5_000,
+    },
+    handle,
+  );
+  // A socket that sends nothing at all is closed too, so a stuck client never holds a descriptor.
+  server.setTimeout(30_000, (socket) => socket.destroy());
+
+  return new Promise((resolve, reject) => {
+    const failed = (error: Error): void => {
+      server.close();
+      reject(error);
+    };
+    server.once('error', failed);
+    server.listen(options.port, options.address, () => {
+      server.off('error', failed);
+      server.on('error', (error) => log.error({ err: error }, 'HTTP server error'));
+      const { port } = server.address() as AddressInfo;
+      resolve({
+        port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}
