@@ -86,16 +86,17 @@ export class CheckpointStore {
     if (this.#entries.delete(key)) this.#dirty = true;
   }
 
-  /** Writes the checkpoints if they changed; concurrent calls share one write. Throws on I/O errors. */
-  async flush(): Promise<void> {
+  /** Writes the checkpoints if they changed (true when it wrote). Throws on I/O errors. */
+  async flush(): Promise<boolean> {
     while (this.#writing !== undefined) await this.#writing;
-    if (!this.#dirty) return;
+    if (!this.#dirty) return false;
     this.#dirty = false;
     const files: Record<string, Checkpoint> = Object.fromEntries(this.#entries);
     const text = JSON.stringify({ version: VERSION, files });
     this.#writing = this.#write(text);
     try {
       await this.#writing;
+      return true;
     } catch (err) {
       this.#dirty = true;
       throw err;

@@ -22,6 +22,9 @@ export interface Config {
   readonly dedotKeys: boolean;
   readonly kubernetesMetadata: boolean;
   readonly kubernetesUrl: string | undefined;
+  /** Set by Kubernetes in every pod: the in-cluster API address. */
+  readonly kubernetesServiceHost: string | undefined;
+  readonly kubernetesServicePort: string | undefined;
   readonly kubernetesTokenFile: string;
   readonly kubernetesCaFile: string;
   readonly kubernetesDeletedPodTtlMs: number;
@@ -95,6 +98,8 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
     dedotKeys: get.bool('dedot_keys'),
     kubernetesMetadata: kubernetesOn(get.enum('kubernetes_metadata'), env),
     kubernetesUrl: get.string('kubernetes_url'),
+    kubernetesServiceHost: env.KUBERNETES_SERVICE_HOST || undefined,
+    kubernetesServicePort: env.KUBERNETES_SERVICE_PORT || undefined,
     kubernetesTokenFile: get.string('kubernetes_token_file') ?? '',
     kubernetesCaFile: get.string('kubernetes_ca_file') ?? '',
     kubernetesDeletedPodTtlMs: get.number('kubernetes_deleted_pod_ttl_ms'),

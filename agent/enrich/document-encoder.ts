@@ -19,8 +19,10 @@ import type { LogFile, LogRecord } from '../core/record.ts';
  * a line that did not match its format has `"decode_error":"<reason>"` / `"error":{"type":"<reason>"}`.
  */
 export interface DocumentEncoder {
-  /** The document JSON, or undefined when the record's pod is excluded from shipping. */
-  encode(record: LogRecord): string | undefined;
+  /** The document JSON. */
+  encode(record: LogRecord): string;
+  /** True when the file's pod is excluded from shipping (annotations, or this agent's own pod). */
+  excluded(file: LogFile): boolean;
 }
 
 export interface DocumentEncoderOptions {
@@ -59,11 +61,12 @@ export function createDocumentEncoder(options: DocumentEncoderOptions): Document
     return fields;
   };
 
+  const excluded = (file: LogFile): boolean => fieldsOf(file).excluded;
   if (schema === 'fluentd') {
     return {
+      excluded,
       encode(record) {
         const fields = fieldsOf(record.file);
-        if (fields.excluded) return undefined;
         let doc = '{"log":' + JSON.stringify(record.message);
         if (record.stream !== undefined) doc += ',"stream":"' + record.stream + '"';
         doc += ',"@timestamp":' + JSON.stringify(record.time);
@@ -74,9 +77,9 @@ export function createDocumentEncoder(options: DocumentEncoderOptions): Document
     };
   }
   return {
+    excluded,
     encode(record) {
       const fields = fieldsOf(record.file);
-      if (fields.excluded) return undefined;
       let doc = '{"@timestamp":' + JSON.stringify(record.time) + ',"message":' + JSON.stringify(record.message);
       if (record.stream !== undefined) doc += ',"stream":"' + record.stream + '"';
       if (record.error !== undefined) doc += ',"error":{"type":"' + record.error + '"}';

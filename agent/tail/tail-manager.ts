@@ -242,6 +242,8 @@ export class TailManager {
       const tailer = new Tailer({ key, fh, paths, description: describeFile(paths), offset, fingerprint: fp, maxRecordBytes: this.#o.maxRecordBytes });
       tailer.size = st.size;
       this.#tailers.set(key, tailer);
+      // Remembered at once, so a restart before its first acknowledgement keeps the starting point.
+      if (fp !== undefined) this.#o.store.set(key, { offset, fingerprint: fp, path: tailer.path });
       this.#o.observer.fileEvent(tailer.source, 'opened');
       this.#o.log.debug({ path, offset }, 'file opened');
       this.#schedule(tailer);

@@ -1,0 +1,115 @@
+import type { AckTracker, Segment } from '../checkpoint/ack-tracker.ts';
+import type { Batch } from '../core/sink.ts';
+import type { LogRecord } from '../core/record.ts';
+
+/** The part of a batch that came from one file: acknowledged through its tracker. */
+export interface BatchSegment<F> {
+  readonly file: F;
+  readonly tracker: AckTracker;
+  readonly segment: Segment;
+}
+
+/** A closed batch and what acknowledging it acknowledges. */
+export interface ClosedBatch<F> extends Batch {
+  readonly segments: readonly BatchSegment<F>[];
+  /** The newest record's timestamp, for the end-to-end delay. */
+  readonly lastTime: string | undefined;
+  readonly records: number;
+  readonly openedAt: number;
+}
+
+export interface BatcherOptions<F> {
+  readonly maxRecords: number;
+  readonly maxBytes: number;
+  readonly maxDelayMs: number;
+  /** Serialises a record in the sink's item format; undefined drops it (an excluded pod). */
+  readonly encode: (record: LogRecord) => string | undefined;
+  readonly onBatch: (batch: ClosedBatch<F>) => void;
+}
+
+/**
+ * Groups encoded records into batches that close on a count, a size or an age. Each record is
+ * serialised exactly once, here, straight into the sink's format. A batch remembers, per
+ * file, the offset to resume from once it is acknowledged.
+ */
+export class Batcher<F> {
+  readonly #o: BatcherOptions<F>;
+  #items: string[] = [];
+  #bytes = 0;
+  #records = 0;
+  // By tracker, not by file: a file truncated mid-batch starts a new tracker, and its old
+  // segment must still be acknowledged through the old one.
+  #segments = new Map<AckTracker, BatchSegment<F>>();
+  #last: BatchSegment<F> | undefined;
+  #lastTime: string | undefined;
+  #openedAt = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: BatcherOptions<F>) {
+    this.#o = options;
+  }
+
+  /** Adds the records of one chunk of one file; returns the bytes of the items added. */
+  add(file: F, tracker: AckTracker, records: readonly LogRecord[]): number {
+    const { encode, maxRecords, maxBytes } = this.#o;
+    let added = 0;
+    let part = this.#segmentFor(file, tracker);
+    for (const record of records) {
+      const item = encode(record);
+      if (item !== undefined) {
+        this.#items.push(item);
+        this.#bytes += item.length;
+        added += item.length;
+      }
+      this.#records++;
+      part.segment.resume = record.resume;
+      if (this.#items.length >= maxRecords || this.#bytes >= maxBytes) {
+        this.#lastTime = record.time;
+        this.flush();
+        part = this.#segmentFor(file, tracker);
+      }
+    }
+    const last = records[records.length - 1];
+    if (last !== undefined) this.#lastTime = last.time;
+    if (this.#timer === undefined && this.#segments.size > 0) {
+      this.#timer = setTimeout(() => this.flush(), this.#o.maxDelayMs);
+      this.#timer.unref();
+    }
+    return added;
+  }
+
+  /** Closes the current batch, if it holds anything. */
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#segments.size === 0) return;
+    const batch: ClosedBatch<F> = {
+      items: this.#items,
+      bytes: this.#bytes,
+      segments: [...this.#segments.values()],
+      lastTime: this.#lastTime,
+      records: this.#records,
+      openedAt: this.#openedAt,
+    };
+    this.#items = [];
+    this.#bytes = 0;
+    this.#records = 0;
+    this.#segments = new Map();
+    this.#last = undefined;
+    this.#lastTime = undefined;
+    this.#o.onBatch(batch);
+  }
+
+  #segmentFor(file: F, tracker: AckTracker): BatchSegment<F> {
+    const last = this.#last;
+    if (last !== undefined && last.file === file && last.tracker === tracker) return last;
+    let part = this.#segments.get(tracker);
+    if (part === undefined) {
+      if (this.#segments.size === 0) this.#openedAt = Date.now();
+      part = { file, tracker, segment: tracker.open(tracker.acked) };
+      this.#segments.set(tracker, part);
+    }
+    this.#last = part;
+    return part;
+  }
+}

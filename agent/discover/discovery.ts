@@ -1,0 +1,120 @@
+import { glob } from 'node:fs/promises';
+import { matchesGlob } from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import type { Log } from '../core/log.ts';
+
+export interface DiscoveryOptions {
+  readonly include: readonly string[];
+  readonly exclude: readonly string[];
+  readonly rescanIntervalMs: number;
+  readonly log: Log;
+  /** Every path that matches now. `initial` on the first scan after start. */
+  readonly onPaths: (paths: string[], initial: boolean) => Promise<void>;
+  /** A watch event says the file at this path changed. */
+  readonly onChange: (path: string) => void;
+}
+
+/**
+ * Which files to read: the include globs minus the exclude globs. The truth is a periodic
+ * rescan; chokidar's events (the one place chokidar is used) only make things faster: an
+ * add or unlink triggers a rescan at once, a change wakes the file's reader. A lost event
+ * (inotify limits on busy nodes) costs latency, never data.
+ */
+export class Discovery {
+  readonly #o: DiscoveryOptions;
+  #watcher: FSWatcher | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #debounce: NodeJS.Timeout | undefined;
+  #scanning: Promise<void> | undefined;
+  #again = false;
+  #stopped = false;
+
+  constructor(options: DiscoveryOptions) {
+    this.#o = options;
+  }
+
+  async start(): Promise<void> {
+    await this.#scan(true);
+    this.#timer = setInterval(() => void this.rescan(), this.#o.rescanIntervalMs);
+    this.#timer.unref();
+    const roots = [...new Set(this.#o.include.map((p) => staticRoot(p).dir))];
+    const depths = this.#o.include.map((p) => staticRoot(p).depth);
+    const depth = depths.includes(undefined) ? undefined : Math.max(0, ...(depths as number[]));
+    this.#watcher = watch(roots, { ignoreInitial: true, persistent: false, followSymlinks: true, ...(depth === undefined ? {} : { depth }) });
+    const soon = () => this.#rescanSoon();
+    this.#watcher.on('add', soon).on('unlink', soon).on('addDir', soon).on('unlinkDir', soon);
+    this.#watcher.on('change', (path: string) => this.#o.onChange(path));
+    let warned = false;
+    this.#watcher.on('error', (err: unknown) => {
+      if (warned) return;
+      warned = true;
+      this.#o.log.warn({ reason: (err as NodeJS.ErrnoException).code ?? String(err) }, 'file watch failed: new data is found by polling alone (raise fs.inotify.max_user_watches?)');
+    });
+  }
+
+  /** Scans again (coalescing calls that come while a scan runs). */
+  async rescan(): Promise<void> {
+    if (this.#stopped) return;
+    if (this.#scanning !== undefined) {
+      this.#again = true;
+      return this.#scanning;
+    }
+    await this.#scan(false);
+    if (this.#again) {
+      this.#again = false;
+      await this.rescan();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    clearTimeout(this.#debounce);
+    await this.#watcher?.close();
+  }
+
+  /** The matching paths, sorted. */
+  async scan(): Promise<string[]> {
+    const found = new Set<string>();
+    for await (const path of glob([...this.#o.include])) {
+      if (!this.#o.exclude.some((pattern) => matchesGlob(path, pattern))) found.add(path);
+    }
+    return [...found].sort();
+  }
+
+  #rescanSoon(): void {
+    if (this.#debounce !== undefined || this.#stopped) return;
+    this.#debounce = setTimeout(() => {
+      this.#debounce = undefined;
+      void this.rescan();
+    }, 50);
+    this.#debounce.unref();
+  }
+
+  async #scan(initial: boolean): Promise<void> {
+    this.#scanning = (async () => {
+      try {
+        await this.#o.onPaths(await this.scan(), initial);
+      } catch (err) {
+        this.#o.log.error({ reason: String(err) }, 'file discovery failed: retrying at the next rescan');
+      }
+    })();
+    try {
+      await this.#scanning;
+    } finally {
+      this.#scanning = undefined;
+    }
+  }
+}
+
+/**
+ * The directory part of a glob before its first wildcard (what chokidar watches) and how many
+ * directory levels below it the pattern reaches (undefined for `**`).
+ */
+function staticRoot(pattern: string): { dir: string; depth: number | undefined } {
+  const parts = pattern.split('/');
+  const found = parts.findIndex((p) => /[*?[\]{}]/.test(p));
+  const at = found < 0 ? parts.length - 1 : found;
+  const dir = parts.slice(0, at).join('/') || '/';
+  return { dir, depth: pattern.includes('**') ? undefined : parts.length - 1 - at };
+}

@@ -1,0 +1,116 @@
+import pkg from '../package.json' with { type: 'json' };
+import { loadConfig, type Config } from './config/load-config.ts';
+import { ConfigError } from './core/errors.ts';
+import type { PipelineState } from './core/observer.ts';
+import type { PodMetadataSource } from './core/pod-metadata.ts';
+import type { Sink } from './core/sink.ts';
+import { createDocumentEncoder } from './enrich/document-encoder.ts';
+import { createPodCache } from './enrich/pod-cache.ts';
+import { createPipeline, type Pipeline } from './pipeline.ts';
+import { startHttpServer } from './server/http-server.ts';
+import { createElasticsearchSink } from './sink/elasticsearch/elasticsearch-sink.ts';
+import { createStdoutSink } from './sink/stdout-sink.ts';
+import { createLogger } from './telemetry/logger.ts';
+import { createMetrics } from './telemetry/metrics.ts';
+
+/**
+ * Entry point: configuration, self-log, metrics, the pipeline, the HTTP port and signals.
+ * `node agent/main.ts [--config FILE]` on Node 24; settings in the README.
+ */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`nodetail: ${err.message}\n`);
+    process.exit(2);
+  }
+  const es = config.elasticsearch;
+  // Records go to stdout when there is no Elasticsearch: the self-log then goes to stderr.
+  const logger = createLogger({ level: config.logLevel, destination: es === undefined ? 'stderr' : 'stdout', secrets: [es?.password, es?.apiKey] });
+
+  let pipeline: Pipeline | undefined;
+  const state: PipelineState = {
+    heldBytes: () => pipeline?.state.heldBytes() ?? 0,
+    budgetBytes: () => config.bufferMaxBytes,
+    paused: () => pipeline?.state.paused() ?? false,
+    backlogBytes: () => pipeline?.state.backlogBytes() ?? 0,
+    oldestUnackedSeconds: () => pipeline?.state.oldestUnackedSeconds() ?? 0,
+    activeFiles: () => pipeline?.state.activeFiles() ?? 0,
+    podCacheSize: () => pods?.size() ?? 0,
+  };
+  const metrics = createMetrics({ version: pkg.version, state, sinkName: es === undefined ? 'stdout' : 'elasticsearch' });
+  const observer = metrics.observer;
+
+  const pods: PodMetadataSource | undefined = config.kubernetesMetadata
+    ? createPodCache({
+        apiUrl: config.kubernetesUrl,
+        serviceHost: config.kubernetesServiceHost,
+        servicePort: config.kubernetesServicePort,
+        tokenFile: config.kubernetesTokenFile,
+        caFile: config.kubernetesCaFile,
+        nodeName: config.nodeName,
+        deletedPodTtlMs: config.kubernetesDeletedPodTtlMs,
+        log: logger.child({ component: 'kubernetes' }),
+        observer,
+      })
+    : undefined;
+  const documents = createDocumentEncoder({
+    schema: config.schema,
+    nodeName: config.nodeName,
+    dedotKeys: config.dedotKeys,
+    pods,
+    selfPod: { namespace: config.podNamespace, name: config.podName },
+  });
+  const sink: Sink = es === undefined
+    ? createStdoutSink(process.stdout, documents.encode, observer)
+    : createElasticsearchSink(es, { log: logger.child({ component: 'elasticsearch' }), observer, stateDir: config.stateDir, encodeDocument: documents.encode });
+  pipeline = createPipeline(config, { log: logger, observer, sink, documents, podCacheSize: () => pods?.size() ?? 0 });
+
+  const running = pipeline;
+  const server = await startHttpServer({
+    port: config.httpPort,
+    address: config.httpAddress,
+    metrics,
+    health: () => running.health(),
+    ready: () => running.ready(),
+    log: logger,
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: string) => {
+    stopping ??= (async () => {
+      logger.info({ signal }, 'stopping: reading stopped, flushing what is in flight');
+      const forced = setTimeout(() => {
+        logger.error({}, 'shutdown took too long: exiting; unacknowledged records will be read again at the next start');
+        logger.flush();
+        process.exit(1);
+      }, config.shutdownTimeoutMs + 5000);
+      forced.unref();
+      await running.stop();
+      await pods?.close();
+      await server.close();
+      metrics.close();
+      logger.info({}, 'stopped: offsets persisted');
+      logger.flush();
+      process.exit(0);
+    })();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  await pods?.start();
+  await sink.start();
+  await running.start();
+  logger.info({
+    version: pkg.version,
+    node: config.nodeName,
+    output: sink.name,
+    paths: config.paths,
+    stateDir: config.stateDir,
+    httpPort: server.port,
+  }, 'nodetail started');
+}
+
+await main();

@@ -1,0 +1,193 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ByteBudget } from './batch/byte-budget.ts';
+import { Batcher, type ClosedBatch } from './batch/batcher.ts';
+import { CheckpointStore } from './checkpoint/checkpoint-store.ts';
+import type { Config } from './config/load-config.ts';
+import { ShutdownError } from './core/errors.ts';
+import type { Log } from './core/log.ts';
+import type { Observer, PipelineState } from './core/observer.ts';
+import type { LogRecord } from './core/record.ts';
+import type { Sink } from './core/sink.ts';
+import { Discovery } from './discover/discovery.ts';
+import type { DocumentEncoder } from './enrich/document-encoder.ts';
+import { TailManager } from './tail/tail-manager.ts';
+import type { Tailer } from './tail/tailer.ts';
+
+export interface PipelineDeps {
+  readonly log: Log;
+  readonly observer: Observer;
+  readonly sink: Sink;
+  readonly documents: DocumentEncoder;
+  readonly podCacheSize: () => number;
+}
+
+export interface Pipeline {
+  readonly state: PipelineState;
+  start(): Promise<void>;
+  /** Stop reading, deliver what is in flight (within shutdown_timeout_ms), persist offsets. */
+  stop(): Promise<void>;
+  ready(): { ok: boolean; reasons: string[] };
+  health(): { ok: boolean; reason?: string };
+}
+
+/** How long deliveries may make no progress while the output says it is fine before /healthz fails. */
+const WEDGED_AFTER_MS = 5 * 60_000;
+
+/**
+ * The only place that wires the stages: discover → tail → decode → (enrich+encode) batch →
+ * sink → acknowledge → checkpoint, with the byte budget closing the loop from the sink's
+ * acknowledgements back to the readers.
+ */
+export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
+  const { log, observer, sink, documents } = deps;
+  const budget = new ByteBudget(config.bufferMaxBytes);
+  const store = new CheckpointStore(config.stateDir, log);
+  const inFlight = new Set<ClosedBatch<Tailer>>();
+  let checkpointOk = true;
+  let lastProgress = Date.now();
+  let checkpointTimer: NodeJS.Timeout | undefined;
+  let stopping = false;
+
+  const batcher = new Batcher<Tailer>({
+    maxRecords: config.batchMaxRecords,
+    maxBytes: config.batchMaxBytes,
+    maxDelayMs: config.batchMaxDelayMs,
+    encode: (record) => (documents.excluded(record.file) ? undefined : sink.encode(record)),
+    onBatch: (batch) => {
+      inFlight.add(batch);
+      if (batch.items.length === 0) acknowledge(batch);
+      else send(batch);
+    },
+  });
+
+  const manager = new TailManager({
+    readFrom: config.readFrom,
+    maxRecordBytes: config.maxRecordBytes,
+    readChunkBytes: config.readChunkBytes,
+    pollIntervalMs: config.pollIntervalMs,
+    rotateWaitMs: config.rotateWaitMs,
+    store,
+    budget,
+    observer,
+    log,
+    onRecords: (tailer, records, bytes) => {
+      countProblems(tailer, records);
+      observer.recordsRead(tailer.source, records.length, bytes);
+      const namespace = tailer.file?.meta.namespace;
+      if (namespace !== undefined) observer.namespaceRecords(namespace, records.length, bytes);
+      budget.take(batcher.add(tailer, tailer.acks, records));
+    },
+  });
+
+  const discovery = new Discovery({
+    include: config.paths,
+    exclude: config.excludePaths,
+    rescanIntervalMs: config.rescanIntervalMs,
+    log,
+    onPaths: (paths, initial) => manager.reconcile(paths, initial),
+    onChange: (path) => manager.changed(path),
+  });
+
+  function send(batch: ClosedBatch<Tailer>): void {
+    sink.send(batch).then(
+      () => acknowledge(batch),
+      async (err: unknown) => {
+        if (err instanceof ShutdownError) return;
+        // Sinks retry by themselves; anything else is a bug or a broken stdout: try again, never drop.
+        log.error({ reason: String(err) }, 'output failed unexpectedly: sending the batch again in 1 s');
+        await sleep(1000);
+        if (!stopping) send(batch);
+      },
+    );
+  }
+
+  function acknowledge(batch: ClosedBatch<Tailer>): void {
+    inFlight.delete(batch);
+    budget.release(batch.bytes);
+    lastProgress = Date.now();
+    for (const { file: tailer, tracker, segment } of batch.segments) {
+      tracker.ack(segment);
+      const fingerprint = tailer.fingerprint;
+      if (tracker === tailer.acks && fingerprint !== undefined) store.set(tailer.key, { offset: tracker.acked, fingerprint, path: tailer.path });
+      manager.acknowledged(tailer);
+    }
+    if (batch.lastTime !== undefined) {
+      const delay = (Date.now() - Date.parse(batch.lastTime)) / 1000;
+      if (Number.isFinite(delay)) observer.endToEndDelay(Math.max(0, delay));
+    }
+  }
+
+  function countProblems(tailer: Tailer, records: readonly LogRecord[]): void {
+    for (const record of records) {
+      if (!record.truncated && record.error === undefined) continue;
+      const problem = record.truncated ? 'truncated' : (record.error as NonNullable<LogRecord['error']>);
+      observer.inputProblem(tailer.source, problem);
+      if (tailer.reported.has(problem)) continue;
+      tailer.reported.add(problem);
+      log.warn({ path: tailer.path, offset: record.offset, reason: problem }, record.truncated
+        ? `record longer than max_record_bytes (${config.maxRecordBytes}): truncated and flagged (reported once per file)`
+        : 'line does not match the file\'s format: shipped as it is, flagged (reported once per file)');
+    }
+  }
+
+  async function persist(): Promise<void> {
+    try {
+      if (await store.flush()) observer.checkpointWrite(true);
+      if (!checkpointOk) log.info({ path: store.path }, 'checkpoints are written again');
+      checkpointOk = true;
+    } catch (err) {
+      observer.checkpointWrite(false);
+      if (checkpointOk) log.error({ path: store.path, reason: (err as NodeJS.ErrnoException).code ?? String(err) }, 'cannot write checkpoints: still shipping, will retry; a restart now would send some records again');
+      checkpointOk = false;
+    }
+  }
+
+  const state: PipelineState = {
+    heldBytes: () => budget.held(),
+    budgetBytes: () => budget.limit,
+    paused: () => manager.paused(),
+    backlogBytes: () => manager.backlogBytes(),
+    oldestUnackedSeconds: () => {
+      const oldest = inFlight.values().next().value;
+      return oldest === undefined ? 0 : (Date.now() - oldest.openedAt) / 1000;
+    },
+    activeFiles: () => manager.activeFiles(),
+    podCacheSize: deps.podCacheSize,
+  };
+
+  return {
+    state,
+    async start() {
+      await store.load();
+      manager.start();
+      await discovery.start();
+      checkpointTimer = setInterval(() => void persist(), config.checkpointIntervalMs);
+      checkpointTimer.unref();
+    },
+    async stop() {
+      stopping = true;
+      await discovery.stop();
+      manager.stop();
+      batcher.flush();
+      const deadline = Date.now() + config.shutdownTimeoutMs;
+      while (inFlight.size > 0 && Date.now() < deadline) await sleep(20);
+      if (inFlight.size > 0) log.warn({ batches: inFlight.size }, 'shutdown timeout: records not yet acknowledged will be read again at the next start');
+      await sink.close();
+      clearInterval(checkpointTimer);
+      await persist();
+      await manager.close();
+    },
+    ready() {
+      const reasons: string[] = [];
+      if (!sink.ready()) reasons.push(`output ${sink.name} is not reachable or refuses us`);
+      if (!checkpointOk) reasons.push(`checkpoints cannot be written to ${config.stateDir}`);
+      return { ok: reasons.length === 0, reasons };
+    },
+    health() {
+      if (inFlight.size > 0 && sink.ready() && Date.now() - lastProgress > WEDGED_AFTER_MS) {
+        return { ok: false, reason: `no batch acknowledged for ${Math.round((Date.now() - lastProgress) / 1000)} s although the output is reachable` };
+      }
+      return { ok: true };
+    },
+  };
+}
