@@ -8,11 +8,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { DaemonSet, type IDaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { ConfigMap, type IConfigMap } from 'kubernetes-models/v1/ConfigMap';
@@ -520,6 +522,47 @@ test('the Dockerfile builds on Node 24, installs production dependencies from th
   assert.match(text, /^ENTRYPOINT \["\/nodejs\/bin\/node", "agent\/main\.ts"\]$/m);
   const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#'));
   assert.deepEqual(ignore, ['*', '!package.json', '!package-lock.json', '!agent']);
+});
+
+/** kubectl's embedded kustomize, when this machine has kubectl (CI may not: then the test is skipped, saying so). */
+async function kustomizeBuild(dir: string): Promise<Obj[] | undefined> {
+  try {
+    const { stdout } = await promisify(execFile)('kubectl', ['kustomize', dir], { timeout: 20_000, maxBuffer: 4 * 1024 * 1024 });
+    return parseAllDocuments(stdout).map((d) => d.toJS() as Obj);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+test('kustomize builds the install: the ConfigMap gets a content hash and the DaemonSet follows it', async (t) => {
+  const built = await kustomizeBuild(MAIN);
+  if (built === undefined) {
+    t.skip('kubectl is not installed');
+    return;
+  }
+  const m = loadAll();
+  assert.deepEqual(built.flatMap((object) => schemaProblems({ file: 'kubectl kustomize manifests/', object })), []);
+  const cm = built.find((o) => o.kind === 'ConfigMap') as unknown as IConfigMap;
+  const ds = built.find((o) => o.kind === 'DaemonSet') as unknown as IDaemonSet;
+  assert.match(String(cm.metadata?.name), /^nodetail-config-[a-z0-9]{10}$/);
+  assert.equal(ds.spec?.template.spec?.volumes?.find((v) => v.name === 'config')?.configMap?.name, cm.metadata?.name);
+  assert.deepEqual(cm.data, m.cm.data);
+  assert.deepEqual(namespaceProblems(built.map((object) => ({ file: 'built', object })), m.main.kustomization), []);
+  // Another config means another name, hence another pod template: the rollout on config change.
+  const dir = await mkdtemp(join(tmpdir(), 'nodetail-kustomize-'));
+  try {
+    await cp(MAIN, dir, { recursive: true, filter: (src) => src === MAIN || filesOf(MAIN).some((f) => src === join(MAIN, f)) });
+    await appendFile(join(dir, 'nodetail.yaml'), 'log_level: debug\n');
+    const rebuilt = (await kustomizeBuild(dir)) ?? [];
+    const name = rebuilt.find((o) => o.kind === 'ConfigMap')?.metadata as { name?: string } | undefined;
+    const rds = rebuilt.find((o) => o.kind === 'DaemonSet') as unknown as IDaemonSet;
+    assert.match(String(name?.name), /^nodetail-config-[a-z0-9]{10}$/);
+    assert.notEqual(name?.name, cm.metadata?.name);
+    assert.equal(rds.spec?.template.spec?.volumes?.find((v) => v.name === 'config')?.configMap?.name, name?.name);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 // ---------------------------------------------------------------- each check can fail
