@@ -7,6 +7,7 @@
  * Modelled on the fake API server of Fluent Bit's kubernetes filter tests.
  */
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -64,7 +65,7 @@ export class FakeKubeApi {
   /** Every request answered, in order. */
   readonly requests: FakeRequest[] = [];
   private server: Server;
-  private port = 0;
+  private listeningPort = 0;
   private version = 100;
   private compactedBelow = 0;
   private readonly pods = new Map<string, KubeObject>();
@@ -73,20 +74,27 @@ export class FakeKubeApi {
   private readonly watchers = new Set<Watcher>();
   private readonly goneAnswers = new Map<Resource, number>();
 
-  private constructor(token: string | undefined) {
+  private readonly tls: { readonly key: string; readonly cert: string } | undefined;
+
+  private constructor(token: string | undefined, tls: { readonly key: string; readonly cert: string } | undefined) {
     this.token = token;
+    this.tls = tls;
     this.server = this.makeServer();
   }
 
-  /** Listens on 127.0.0.1, on `port` when given (to come back on the same one), else any free one. */
-  static async start(options: { token?: string; port?: number } = {}): Promise<FakeKubeApi> {
-    const api = new FakeKubeApi(options.token);
-    await api.listen(options.port ?? 0);
+  /** Listens on 127.0.0.1 (over TLS with `tls`), on any free port. */
+  static async start(options: { token?: string; tls?: { key: string; cert: string } } = {}): Promise<FakeKubeApi> {
+    const api = new FakeKubeApi(options.token, options.tls);
+    await api.listen(0);
     return api;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.tls === undefined ? 'http' : 'https'}://127.0.0.1:${this.port}`;
+  }
+
+  get port(): number {
+    return this.listeningPort;
   }
 
   /** A Pod object as the API server sends it (the fields nodetail reads, and a few more). */
@@ -216,11 +224,12 @@ export class FakeKubeApi {
         resolve();
       });
     });
-    this.port = (this.server.address() as AddressInfo).port;
+    this.listeningPort = (this.server.address() as AddressInfo).port;
   }
 
   private makeServer(): Server {
-    return createServer((request, response) => this.handle(request, response));
+    const handler = (request: IncomingMessage, response: ServerResponse) => this.handle(request, response);
+    return this.tls === undefined ? createServer(handler) : createTlsServer(this.tls, handler);
   }
 
   private change(resource: Resource, type: EventType, store: Map<string, KubeObject>, key: string, object: KubeObject): KubeObject {
