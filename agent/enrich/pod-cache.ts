@@ -39,6 +39,12 @@ export interface PodCacheOptions {
 export interface PodCache extends PodMetadataSource {
   /** True once this node's pods have been listed. */
   synced(): boolean;
+  /**
+   * Resolves true once this node's pods have been listed, false after `timeoutMs` (or without an
+   * API URL). For start-up: reading files already on disk only after the first list means an
+   * excluded pod's old lines are not shipped and existing lines get their labels.
+   */
+  waitForSync(timeoutMs: number): Promise<boolean>;
 }
 
 const DEFAULT_MAX_PODS = 5000;
@@ -53,12 +59,30 @@ export function createPodCache(options: PodCacheOptions): PodCache {
   let reflectors: KubeReflector[] = [];
   let sweeper: NodeJS.Timeout | undefined;
   let started = false;
+  let markSynced: () => void = () => {};
+  const firstList = new Promise<void>((resolve) => {
+    markSynced = resolve;
+  });
 
   return {
     lookup: (meta) => index.lookup(meta),
     generation: () => index.generation(),
     size: () => index.size(),
     synced: () => reflectors[0]?.synced() ?? false,
+
+    async waitForSync(timeoutMs) {
+      if (reflectors.length === 0) return false;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+        timer.unref();
+      });
+      try {
+        return await Promise.race([firstList.then(() => true), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
 
     async start() {
       if (started) return;
@@ -77,7 +101,13 @@ export function createPodCache(options: PodCacheOptions): PodCache {
           resource: 'pods',
           path: '/api/v1/pods',
           query: { fieldSelector: `spec.nodeName=${nodeName}` },
-          handlers: { replace: index.replacePods, apply: index.applyPod },
+          handlers: {
+            replace: (items) => {
+              index.replacePods(items);
+              markSynced();
+            },
+            apply: index.applyPod,
+          },
         }),
         createKubeReflector({
           ...common,

@@ -293,14 +293,18 @@ test('API down at start: start() resolves, lookups are undefined, and it recover
   assert.equal(cache.size(), 0);
   assert.equal(cache.synced(), false);
 
+  assert.equal(await cache.waitForSync(50), false, 'not synced while the API is down');
+
   await api.resume();
-  await eventually('the pod once the API is up', () => byUid(cache, 'uid-waiting'), 3000);
+  assert.equal(await cache.waitForSync(3000), true);
+  assert.equal(byUid(cache, 'uid-waiting')?.name, 'waiting', 'synced means the list is applied');
   assert.equal(cache.synced(), true);
 });
 
 test('no API URL: start() resolves and says why there is no metadata', async (t) => {
   const { cache, logs } = await setup(t, { apiUrl: '' });
   await cache.start();
+  assert.equal(await cache.waitForSync(1000), false);
   assert.equal(cache.lookup({ namespace: 'shop', pod: 'x' }), undefined);
   assert.equal(logs.filter((entry) => entry.level === 'error').length, 1);
   assert.match(logs.find((entry) => entry.level === 'error')?.message ?? '', /no API server URL/);
