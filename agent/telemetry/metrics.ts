@@ -152,7 +152,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
 
   // -- output
   const outputRecords = counter('nodetail_output_records_total', 'Records acknowledged by the output (stored, or already stored before).');
-  const outputBytes = counter('nodetail_output_bytes_total', 'Bytes of records acknowledged by the output, as read from the files.');
+  const outputBytes = counter('nodetail_output_bytes_total', 'Bytes of records acknowledged by the output, as serialised for it (document bytes).');
   const retries = counter('nodetail_output_retries_total', 'Items or requests sent again, by reason.', ['reason']);
   const outputErrors = counter('nodetail_output_errors_total', 'Failed output attempts, by reason.', ['reason']);
   const deadLetters = counter('nodetail_output_dead_letters_total', 'Records the output refused for good and set aside, by reason.', ['reason']);
