@@ -236,6 +236,13 @@ test('mapping rejection: document_parsing_exception on 8, mapper_parsing_excepti
   }
 });
 
+test('with automatic index creation off, a missing index is an item 404 index_not_found_exception', async () => {
+  await withFake({ autoCreateIndex: false }, async (fake) => {
+    const a = await call(fake, 'POST', '/_bulk', ndjson({ create: { _index: 'nope', _id: '1' } }, {}));
+    assert.deepEqual(a.json.items[0], { create: { _index: 'nope', _id: '1', status: 404, error: { type: 'index_not_found_exception', reason: 'no such index [nope] and [action.auto_create_index] is [false]', index_uuid: '_na_', index: 'nope' } } });
+  });
+});
+
 test('auth: basic and ApiKey accepted; wrong or missing credentials get 401 security_exception with WWW-Authenticate', async () => {
   const apiKey = Buffer.from('id:secret-key').toString('base64');
   await withFake({ auth: { username: 'elastic', password: 'changeme', apiKey } }, async (fake) => {

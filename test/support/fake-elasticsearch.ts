@@ -12,6 +12,7 @@
  * prints one JSON line `{"url":"http://127.0.0.1:9200"}` once it listens.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 
@@ -35,6 +36,8 @@ export interface FakeFaults {
   clusterBlock: 'item' | 'request' | undefined;
   /** Sent as `Retry-After` (seconds) with request-level 429/503 answers. */
   retryAfterSeconds: number | undefined;
+  /** `action.auto_create_index`: when false, writes to an index that does not exist are item 404s. */
+  autoCreateIndex: boolean;
 }
 
 export interface FakeAuth {
@@ -51,6 +54,8 @@ export interface FakeElasticsearchOptions extends Partial<FakeFaults> {
   readonly seed?: number;
   /** When set, every request must carry one of these credentials. */
   readonly auth?: FakeAuth;
+  /** Serve HTTPS with this key and certificate (PEM); with `ca`, a client certificate signed by it is required. */
+  readonly tls?: { readonly key: string; readonly cert: string; readonly ca?: string };
 }
 
 export interface StoredDocument {
@@ -156,6 +161,7 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
     reject: options.reject,
     clusterBlock: options.clusterBlock,
     retryAfterSeconds: options.retryAfterSeconds,
+    autoCreateIndex: options.autoCreateIndex ?? true,
   };
   const indices = new Map<string, Map<string, Entry>>();
   const templates = new Map<string, unknown>();
@@ -383,6 +389,9 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
       return answer(400, { ...base, error: { type: parseError, reason: `[1:42] failed to parse field [kubernetes.labels.app] of type [text] in document with id '${givenId ?? ''}'. Preview of field's value: '{name=x}'`, caused_by: { type: 'illegal_argument_exception', reason: 'Cannot parse object as text' } } });
     }
     let docs = indices.get(index);
+    if (docs === undefined && !faults.autoCreateIndex && !dataStream) {
+      return answer(404, { ...base, error: { type: 'index_not_found_exception', reason: `no such index [${index}] and [action.auto_create_index] is [false]`, index_uuid: '_na_', index } });
+    }
     if (docs === undefined) indices.set(index, (docs = new Map()));
     const id = givenId ?? randomId();
     const existing = docs.get(id);
@@ -453,7 +462,10 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
     });
   };
 
-  const server: Server = createServer({ keepAliveTimeout: 60_000 }, handle);
+  const tls = options.tls;
+  const server: Server = tls === undefined
+    ? createServer({ keepAliveTimeout: 60_000 }, handle)
+    : createHttpsServer({ keepAliveTimeout: 60_000, key: tls.key, cert: tls.cert, ...(tls.ca === undefined ? {} : { ca: tls.ca, requestCert: true, rejectUnauthorized: true }) }, handle);
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -479,7 +491,7 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
     });
 
   const port = await listen(options.port ?? 0);
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
 
   const listDocs = (index?: string): StoredDocument[] => {
     const out: StoredDocument[] = [];

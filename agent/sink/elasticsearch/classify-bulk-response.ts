@@ -1,0 +1,118 @@
+import type { OutputProblem } from '../../core/observer.ts';
+
+/**
+ * The classify stage: what each answer of Elasticsearch means, as the table of REFERENCE.md
+ * section 4 says. Pure functions of the answer, so the table is tested case by case.
+ */
+
+/** Why an item was set aside (a bounded metric label). */
+export type DeadLetterReason = 'mapping' | 'index_not_found' | 'rejected' | 'too_large' | 'bad_request';
+
+export interface ServerError {
+  readonly type: string;
+  readonly reason: string;
+}
+
+export type ItemOutcome =
+  | { readonly kind: 'delivered'; readonly replay: boolean }
+  | { readonly kind: 'retry'; readonly problem: 'too_many_requests' | 'server_error' | 'cluster_block' }
+  | { readonly kind: 'dead'; readonly reason: DeadLetterReason; readonly status: number; readonly error: ServerError };
+
+export type RequestOutcome =
+  /** 2xx with one answer per item, in request order. */
+  | { readonly kind: 'items'; readonly items: readonly ItemOutcome[]; readonly allDelivered: boolean }
+  /** Send the same items again after a wait; `pushBack` lowers the concurrency. */
+  | { readonly kind: 'retry'; readonly problem: OutputProblem; readonly pushBack: boolean; readonly retryAfterMs: number | undefined; readonly error: ServerError | undefined }
+  /** Send the halves separately: 413, or a 400 that one bad item may have caused. */
+  | { readonly kind: 'split'; readonly problem: 'too_large' | 'bad_request'; readonly status: number; readonly error: ServerError }
+  /** Credentials refused: not ready, retry slowly. */
+  | { readonly kind: 'unauthorized'; readonly status: number; readonly error: ServerError }
+  /** An answer that only an operator can fix (406, a wrong path): not ready, retry slowly, never drop. */
+  | { readonly kind: 'stuck'; readonly status: number; readonly error: ServerError };
+
+/** Mapping errors: never retried. Elasticsearch 7 says mapper_parsing_exception, 8+ document_parsing_exception. */
+const MAPPING_ERRORS = new Set(['mapper_parsing_exception', 'document_parsing_exception', 'illegal_argument_exception', 'strict_dynamic_mapping_exception']);
+
+export function classifyItem(action: string, status: number, error: ServerError | undefined): ItemOutcome {
+  if (status === 200 || status === 201) return { kind: 'delivered', replay: false };
+  const type = error?.type ?? '';
+  // Our deterministic `_id` with `create`: the document is there already, from an earlier send.
+  if (status === 409 && action === 'create' && type === 'version_conflict_engine_exception') return { kind: 'delivered', replay: true };
+  // Flood-stage disk: the data is fine, the cluster is not. Wait for it, never drop (403 in older versions).
+  if (type === 'cluster_block_exception') return { kind: 'retry', problem: 'cluster_block' };
+  if (status === 429) return { kind: 'retry', problem: 'too_many_requests' };
+  if (status >= 500) return { kind: 'retry', problem: 'server_error' };
+  const err = error ?? { type: `http_${status}`, reason: `status ${status} without an error` };
+  if (status === 404 && type === 'index_not_found_exception') return { kind: 'dead', reason: 'index_not_found', status, error: err };
+  if (status === 400 && MAPPING_ERRORS.has(type)) return { kind: 'dead', reason: 'mapping', status, error: err };
+  if (status === 413) return { kind: 'dead', reason: 'too_large', status, error: err };
+  return { kind: 'dead', reason: 'rejected', status, error: err };
+}
+
+/** The `error` of an Elasticsearch answer, whatever its shape (object, string, missing). */
+export function serverError(body: unknown, status: number): ServerError {
+  const e = body !== null && typeof body === 'object' ? (body as { error?: unknown }).error : undefined;
+  if (typeof e === 'string') return { type: `http_${status}`, reason: e };
+  if (e !== null && typeof e === 'object') {
+    const o = e as { type?: unknown; reason?: unknown };
+    return { type: typeof o.type === 'string' ? o.type : `http_${status}`, reason: typeof o.reason === 'string' ? o.reason : '' };
+  }
+  return { type: `http_${status}`, reason: '' };
+}
+
+function parse(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The header says "no item failed": the common case is answered without walking the items. */
+function noErrors(body: string): boolean {
+  // `errors` is the first or second key of a bulk answer ({"took":N,"errors":...} or {"errors":...,"took":N}).
+  const head = body.slice(0, 64);
+  return head.includes('"errors":false');
+}
+
+/**
+ * One `_bulk` answer to `count` items. `actionAt(i)` is the action of item i (`create` or
+ * `index`), needed because a 409 means "already delivered" only for `create`.
+ */
+export function classifyBulkResponse(status: number, retryAfter: number | undefined, body: string, count: number, actionAt: (i: number) => string): RequestOutcome {
+  if (status >= 200 && status < 300) {
+    const parsed = parse(body) as { errors?: unknown; items?: unknown } | undefined;
+    const items = parsed?.items;
+    if (!Array.isArray(items) || items.length !== count) {
+      // A proxy's page, a truncated answer: the items' fate is unknown, so send them again (harmless with ids + create).
+      return { kind: 'retry', problem: 'server_error', pushBack: false, retryAfterMs: undefined, error: { type: 'invalid_bulk_response', reason: `expected ${count} items in a ${status} answer, got ${Array.isArray(items) ? items.length : 'none'}` } };
+    }
+    if (parsed?.errors === false && noErrors(body)) return { kind: 'items', items: [], allDelivered: true };
+    const outcomes: ItemOutcome[] = [];
+    let allDelivered = true;
+    for (let i = 0; i < items.length; i++) {
+      const wrapper = items[i] as Record<string, { status?: unknown; error?: unknown }> | null;
+      const key = wrapper === null || typeof wrapper !== 'object' ? undefined : Object.keys(wrapper)[0];
+      const item = key === undefined ? undefined : wrapper?.[key];
+      const itemStatus = typeof item?.status === 'number' ? item.status : 0;
+      const outcome = itemStatus === 0
+        ? { kind: 'retry', problem: 'server_error' } as const
+        : classifyItem(actionAt(i), itemStatus, item?.error === undefined ? undefined : serverError(item, itemStatus));
+      if (outcome.kind !== 'delivered') allDelivered = false;
+      outcomes.push(outcome);
+    }
+    return { kind: 'items', items: outcomes, allDelivered };
+  }
+  const error = serverError(parse(body), status);
+  if (error.type === 'cluster_block_exception') return { kind: 'retry', problem: 'cluster_block', pushBack: true, retryAfterMs: retryAfter, error };
+  if (status === 401 || status === 403) return { kind: 'unauthorized', status, error };
+  if (status === 413) return { kind: 'split', problem: 'too_large', status, error: error.reason === '' ? { type: 'request_entity_too_large', reason: 'the request is larger than http.max_content_length' } : error };
+  if (status === 429) return { kind: 'retry', problem: 'too_many_requests', pushBack: true, retryAfterMs: retryAfter, error };
+  if (status >= 500) return { kind: 'retry', problem: 'server_error', pushBack: true, retryAfterMs: retryAfter, error };
+  if (status === 408) return { kind: 'retry', problem: 'timeout', pushBack: true, retryAfterMs: retryAfter, error };
+  // Content negotiation fails for every body alike: splitting would only set everything aside.
+  if (status === 400 && error.type === 'media_type_header_exception') return { kind: 'stuck', status, error };
+  // A whole-request 400 is a malformed body: split to find the item that caused it and set only that one aside.
+  if (status === 400) return { kind: 'split', problem: 'bad_request', status, error };
+  return { kind: 'stuck', status, error };
+}

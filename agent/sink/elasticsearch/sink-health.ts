@@ -1,0 +1,83 @@
+import type { Log } from '../../core/log.ts';
+import type { ServerError } from './classify-bulk-response.ts';
+
+type Trouble = 'unreachable' | 'unauthorized' | 'stuck' | 'cluster_block';
+
+/**
+ * Whether the output can deliver (for /readyz), and the self-log of its troubles: each trouble
+ * is logged loudly once when it starts and once when it ends, not on every retry. Server
+ * reasons are logged for request-level errors only (they name users and settings, never
+ * documents); item reasons may quote a document's field, so those go to the dead-letter file.
+ */
+export class SinkHealth {
+  readonly #log: Log;
+  readonly #auth: string;
+  readonly #troubles = new Set<Trouble>();
+  readonly #missingIndices = new Set<string>();
+  #answered = false;
+
+  constructor(log: Log, authDescription: string) {
+    this.#log = log;
+    this.#auth = authDescription;
+  }
+
+  ready(): boolean {
+    return this.#answered && !this.#troubles.has('unreachable') && !this.#troubles.has('unauthorized') && !this.#troubles.has('stuck');
+  }
+
+  /** The server answered a request normally. */
+  answered(host: string): void {
+    this.#answered = true;
+    for (const t of ['unreachable', 'unauthorized', 'stuck'] as const) {
+      if (this.#troubles.delete(t)) this.#log.info({ host, recovered: t }, 'Elasticsearch output: the server answers normally again');
+    }
+  }
+
+  unreachable(host: string, message: string, retryMs: number): void {
+    if (this.#start('unreachable')) {
+      this.#log.error({ host, error: message, retryMs }, 'Elasticsearch output: cannot reach the server; records wait (nothing is dropped) and the request is retried');
+    }
+  }
+
+  unauthorized(host: string, status: number, error: ServerError, retryMs: number): void {
+    if (this.#start('unauthorized')) {
+      this.#log.error(
+        { host, status, type: error.type, reason: error.reason, auth: this.#auth, retryMs },
+        `Elasticsearch output: the server refused the credentials (${status}); check elasticsearch_username / elasticsearch_password / elasticsearch_api_key / elasticsearch_bearer_token_file. Not ready; retrying slowly`,
+      );
+    }
+  }
+
+  stuck(host: string, status: number, error: ServerError, retryMs: number): void {
+    if (this.#start('stuck')) {
+      this.#log.error(
+        { host, status, type: error.type, reason: error.reason, retryMs },
+        `Elasticsearch output: the server answered ${status} to the whole request (a wrong URL path or a version mismatch); not ready, retrying slowly, nothing is dropped`,
+      );
+    }
+  }
+
+  clusterBlock(host: string, error: ServerError | undefined, retryMs: number): void {
+    if (this.#start('cluster_block')) {
+      this.#log.warn({ host, type: 'cluster_block_exception', reason: error?.reason ?? '', retryMs }, 'Elasticsearch output: the cluster blocks writes (disk flood stage?); retrying with a long backoff, nothing is dropped');
+    }
+  }
+
+  clusterUnblocked(): void {
+    if (this.#troubles.delete('cluster_block')) this.#log.info({}, 'Elasticsearch output: the cluster accepts writes again');
+  }
+
+  /** A 404 index_not_found: a configuration problem (auto-create off, a missing data stream template). */
+  indexMissing(index: string): void {
+    if (this.#missingIndices.size < 100 && !this.#missingIndices.has(index)) {
+      this.#missingIndices.add(index);
+      this.#log.error({ index }, 'Elasticsearch output: index not found (automatic index creation disabled, or no matching data stream template?); its records go to the dead-letter file');
+    }
+  }
+
+  #start(t: Trouble): boolean {
+    if (this.#troubles.has(t)) return false;
+    this.#troubles.add(t);
+    return true;
+  }
+}
