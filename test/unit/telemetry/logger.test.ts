@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { test } from 'node:test';
+import { promisify } from 'node:util';
 import { CENSOR, createLogger, type Logger, type LoggerOptions } from '../../../agent/telemetry/logger.ts';
 
 const PASSWORD = 'hunter2-Pa$$"w0rd\\';
@@ -76,4 +78,17 @@ test('more paths can be censored, and an unknown level is refused', () => {
   log.info({ elasticsearch: { username: 'elastic', host: 'es' } }, 'x');
   assert.deepEqual((JSON.parse(lines[0]!) as { elasticsearch: object }).elasticsearch, { username: CENSOR, host: 'es' });
   assert.throws(() => capture({ level: 'verbose' }));
+});
+
+test('the destination picks the stream: stderr leaves stdout to the records, and the other way round', async () => {
+  const logger = new URL('../../../agent/telemetry/logger.ts', import.meta.url).href;
+  for (const destination of ['stderr', 'stdout'] as const) {
+    const code = `const { createLogger } = await import(${JSON.stringify(logger)});
+      const log = createLogger({ level: 'info', destination: '${destination}' });
+      log.info({ n: 1 }, 'hello'); log.flush();`;
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', code], { timeout: 10_000 });
+    const [logged, other] = destination === 'stderr' ? [stderr, stdout] : [stdout, stderr];
+    assert.equal(other, '');
+    assert.deepEqual(logged.trim().split('\n').map((line) => (JSON.parse(line) as { msg: string }).msg), ['hello']);
+  }
 });
