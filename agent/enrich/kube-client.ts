@@ -168,7 +168,8 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
       // margin is a dead connection (bookmarks arrive about every minute on a live one).
       const timeoutSeconds = Number(query.timeoutSeconds ?? '300');
       const response = await send(path, query, signal, (timeoutSeconds + 60) * 1000);
-      if ('kind' in response) return response;
+      // Aborted before the headers came: as much an end on our side as an abort mid-stream.
+      if ('kind' in response) return signal.aborted ? { kind: 'ended' } : response;
       const decoder = new TextDecoder();
       let pending = '';
       try {

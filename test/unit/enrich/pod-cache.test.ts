@@ -106,7 +106,7 @@ test('lists this node\'s pods, then watches from the list\'s version', async (t)
 
   const started = Date.now();
   await cache.start();
-  assert.ok(Date.now() - started < 100, 'start() resolves at once');
+  assert.ok(Date.now() - started < 500, 'start() resolves at once');
   const info = await eventually('the listed pod', () => byUid(cache, 'uid-web'));
 
   const expected: PodInfo = {
@@ -287,7 +287,7 @@ test('API down at start: start() resolves, lookups are undefined, and it recover
   api.putPod(shopPod('waiting', 'uid-waiting'));
   const started = Date.now();
   await cache.start();
-  assert.ok(Date.now() - started < 100);
+  assert.ok(Date.now() - started < 500, 'start() resolves at once');
   await eventually('a few failed attempts', () => restarts.filter((reason) => reason === 'connection').length >= 3);
   assert.equal(byUid(cache, 'uid-waiting'), undefined);
   assert.equal(cache.size(), 0);
