@@ -70,6 +70,8 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
   let poolPromise: Promise<Pool> | undefined;
   let token: string | undefined;
   let tokenProblem: string | undefined;
+  /** A rejected token is logged once per outage, not at every retry. */
+  let rejectedLogged = false;
   let closed = false;
 
   async function dispatcher(): Promise<Pool> {
@@ -128,7 +130,11 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
         headersTimeout: requestTimeoutMs,
         bodyTimeout,
       });
-      if (response.statusCode >= 200 && response.statusCode < 300) return response;
+      if (response.statusCode >= 200 && response.statusCode < 300) {
+        if (rejectedLogged) log.info({ tokenFile }, 'kubernetes: the API server accepts the service account token again');
+        rejectedLogged = false;
+        return response;
+      }
       return await failureOf(response, path);
     } catch (error) {
       return failed('connection', undefined, errorText(error));
@@ -141,7 +147,8 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
     if (status === 410) return { kind: 'gone' };
     if (status === 401) {
       // Never the token itself: only where it came from.
-      log.warn({ status, path, tokenFile, message }, 'kubernetes: the API server did not accept the service account token; the token file is re-read before the next attempt');
+      if (!rejectedLogged) log.warn({ status, path, tokenFile, message }, 'kubernetes: the API server did not accept the service account token; the token file is re-read before the next attempt');
+      rejectedLogged = true;
       return failed('unauthorized', status, message);
     }
     if (status === 403) return failed('forbidden', status, message);

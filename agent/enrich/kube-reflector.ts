@@ -70,7 +70,10 @@ export function createKubeReflector(options: KubeReflectorOptions): KubeReflecto
   }
 
   function problem(stage: 'list' | 'watch', failure: KubeFailure): string {
-    if (failure.kind === 'gone') return 'gone';
+    if (failure.kind === 'gone') {
+      log.debug({ resource, stage }, `kubernetes: ${resource} resource version expired (410); listing again`);
+      return 'gone';
+    }
     const fields = { resource, stage, reason: failure.reason, status: failure.status, message: failure.message, failures };
     const text = `${stage}:${failure.reason}:${failure.status ?? ''}`;
     if (text !== lastProblem) {

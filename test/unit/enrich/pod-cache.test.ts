@@ -275,9 +275,13 @@ test('an expired token is answered 401; the token file is read again and the cac
   await eventually('recovery with the new token', () => byUid(cache, 'uid-meanwhile'), 3000);
 
   assert.ok(restarts.includes('unauthorized'), `restarts: ${restarts.join(',')}`);
-  const warning = logs.find((entry) => entry.level === 'warn' && entry.message.includes('did not accept the service account token')
-    && (entry.fields as { path?: string }).path === '/api/v1/pods');
-  assert.deepEqual(warning?.fields, { status: 401, path: '/api/v1/pods', tokenFile, message: 'Unauthorized' });
+  // Logged once for the outage (not at every retry), naming the file, never the token.
+  const warnings = logs.filter((entry) => entry.level === 'warn' && entry.message.includes('did not accept the service account token'));
+  assert.equal(warnings.length, 1);
+  const { path, ...fields } = warnings[0]?.fields as { path: string };
+  assert.match(path, /^\/api\/v1\/(pods|namespaces)$/);
+  assert.deepEqual(fields, { status: 401, tokenFile, message: 'Unauthorized' });
+  assert.ok(logs.some((entry) => entry.level === 'info' && entry.message.includes('accepts the service account token again')));
   const everything = JSON.stringify(logs);
   assert.ok(!everything.includes(TOKEN) && !everything.includes(rotated), 'no token in any log line');
 });
@@ -408,4 +412,24 @@ test('close() before start() and twice is fine', async (t) => {
   const { cache } = await setup(t);
   await cache.close();
   await cache.close();
+});
+
+test('after a container restart both its running and its previous container ids find the pod', async (t) => {
+  const { api, cache } = await setup(t);
+  const pod = FakeKubeApi.pod({
+    namespace: 'shop', name: 'crashy', uid: 'uid-crashy', nodeName: NODE,
+    containers: [{ name: 'app', image: 'shop/crashy:1', containerId: 'containerd://running111' }],
+  });
+  const [status] = (pod.status as { containerStatuses: Record<string, unknown>[] }).containerStatuses;
+  if (status !== undefined) {
+    status.restartCount = 1;
+    status.lastState = { terminated: { exitCode: 1, containerID: 'containerd://previous000' } };
+  }
+  api.putPod(pod);
+  await cache.start();
+  await eventually('the pod', () => byUid(cache, 'uid-crashy'));
+  assert.equal(cache.lookup({ containerId: 'running111' })?.uid, 'uid-crashy');
+  assert.equal(cache.lookup({ containerId: 'previous000' })?.uid, 'uid-crashy', 'the old file\'s lines still find their pod');
+  assert.equal(byUid(cache, 'uid-crashy')?.containers[0]?.containerId, 'running111');
+  assert.equal(cache.lookup({ containerId: 'unknown' }), undefined);
 });
