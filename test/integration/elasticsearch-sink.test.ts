@@ -224,6 +224,24 @@ test('10% of requests answered 503: the batches are sent again whole, every reco
   }
 });
 
+test('a 503 with Retry-After: the server\'s wait is the shortest wait, even with a small backoff cap', async () => {
+  const h = await harness({ requestFailRate: 1, retryAfterSeconds: 1 });
+  try {
+    await h.sink.start();
+    const recs = records(10);
+    const sending = sendAll(h.sink, batches(h.sink, recs, 10));
+    await waitFor('a 503', () => (h.fake.stats().requestStatuses[503] ?? 0) >= 1);
+    const failedAt = Date.now();
+    h.fake.configure({ requestFailRate: 0 });
+    await sending;
+    assert.ok(Date.now() - failedAt >= 850, `waited ${Date.now() - failedAt} ms`);
+    assert.equal(h.fake.stats().requestStatuses[503], 1);
+    assertExactlyOnce(h.fake, recs);
+  } finally {
+    await cleanup(h);
+  }
+});
+
 test('server down then up: not ready while down, logged once, nothing lost when it returns', async () => {
   const h = await harness({});
   try {

@@ -13,6 +13,7 @@ import { createAuthorization } from './authorization.ts';
 import { backoffDelay } from './backoff-delay.ts';
 import { deliverItems, type DeliveryContext } from './bulk-delivery.ts';
 import { createBulkEncoder } from './bulk-encoder.ts';
+import { serverError } from './classify-bulk-response.ts';
 import { BulkTransport, type Host, type TlsFiles } from './bulk-transport.ts';
 import { DeadLetterFile } from './dead-letter-file.ts';
 import { detectServer, type ServerInfo } from './detect-server.ts';
@@ -95,6 +96,8 @@ export function createElasticsearchSink(config: ElasticsearchConfig, deps: Elast
     deps.encodeDocument,
   );
   let server: ServerInfo | undefined;
+  /** The host that answered `GET /`: the template goes there. */
+  let detectedOn: Host | undefined;
 
   /** `GET /` on each host until one answers; true when the server is known. */
   const probe = async (): Promise<boolean> => {
@@ -106,22 +109,24 @@ export function createElasticsearchSink(config: ElasticsearchConfig, deps: Elast
       }
       if (reply.status === 401 || reply.status === 403) {
         auth.refused();
-        let error = { type: `http_${reply.status}`, reason: '' };
+        let body: unknown;
         try {
-          const e = (JSON.parse(reply.body) as { error?: { type?: string; reason?: string } }).error;
-          error = { type: e?.type ?? error.type, reason: e?.reason ?? '' };
+          body = JSON.parse(reply.body);
         } catch {
           // not JSON: the status says enough
         }
+        const error = serverError(body, reply.status);
         health.unauthorized(host.label, reply.status, error, config.retryMaxBackoffMs);
         return false; // the same credentials go to every host
       }
       const info = reply.status === 200 ? detectServer(reply.headers, reply.body) : undefined;
       if (info === undefined) {
-        log.error({ host: host.label, status: reply.status }, 'Elasticsearch output: GET / did not answer as Elasticsearch or OpenSearch do; is the URL right?');
+        // A cluster still electing a master answers 503 here; a wrong URL something else. Logged once either way.
+        health.unreachable(host.label, `GET / answered ${reply.status}, not as Elasticsearch or OpenSearch do (is the URL right?)`, config.retryMaxBackoffMs);
         continue;
       }
       server = info;
+      detectedOn = host;
       health.answered(host.label);
       log.info({ host: host.label, flavour: info.flavour, version: info.version, hosts: hosts.length, auth: auth.description }, 'Elasticsearch output: server detected');
       if ((info.flavour === 'elasticsearch' && info.major < 7) || (info.flavour === 'opensearch' && info.major < 1)) {
@@ -140,12 +145,14 @@ export function createElasticsearchSink(config: ElasticsearchConfig, deps: Elast
     }
     const template = indexTemplate(config);
     try {
-      await installIndexTemplate({ url: (hosts[0] as Host).label, authorization: await auth.header(), tls, timeoutMs: config.requestTimeoutMs }, template);
+      await installIndexTemplate({ url: (detectedOn ?? (hosts[0] as Host)).label, authorization: await auth.header(), tls, timeoutMs: config.requestTimeoutMs }, template);
       log.info({ template: template.name, patterns: template.index_patterns }, 'Elasticsearch output: index template installed');
     } catch (err) {
       // Delivery does not depend on it: Elasticsearch maps new fields dynamically.
-      const e = err as { name?: string; message?: string; meta?: { statusCode?: number } };
-      log.error({ template: template.name, error: e.name ?? 'Error', status: e.meta?.statusCode }, 'Elasticsearch output: could not install the index template; records are still sent');
+      const e = err as { name?: string; meta?: { statusCode?: number; body?: unknown } };
+      const status = e.meta?.statusCode;
+      const reason = status === undefined ? undefined : serverError(e.meta?.body, status);
+      log.error({ template: template.name, error: e.name ?? 'Error', status, type: reason?.type, reason: reason?.reason }, 'Elasticsearch output: could not install the index template; records are still sent');
     }
   };
 

@@ -30,6 +30,8 @@ test('items: the table of REFERENCE.md section 4, case by case', () => {
 test('a 2xx answer with errors:false is all delivered without walking the items', () => {
   const body = '{"took":3,"errors":false,"items":[{"create":{"status":201}},{"create":{"status":201}}]}';
   assert.deepEqual(classifyBulkResponse(200, undefined, body, 2, () => 'create'), { kind: 'items', items: [], allDelivered: true });
+  // Elasticsearch 8.x puts errors first.
+  assert.deepEqual(classifyBulkResponse(200, undefined, '{"errors":false,"took":3,"items":[]}', 2, () => 'create'), { kind: 'items', items: [], allDelivered: true });
 });
 
 test('a 2xx answer with errors: one outcome per item, in request order', () => {
@@ -56,7 +58,7 @@ test('a 2xx answer with errors: one outcome per item, in request order', () => {
 });
 
 test('a 2xx answer whose items do not match the request is retried whole', () => {
-  for (const body of ['<html>proxy</html>', '{"errors":false,"items":[]}', '{"took":1}']) {
+  for (const body of ['<html>proxy</html>', '{"errors":true,"items":[]}', '{"took":1}', '']) {
     const o = classifyBulkResponse(200, undefined, body, 3, () => 'create');
     assert.equal(o.kind, 'retry', body);
     assert.equal(o.kind === 'retry' && o.problem, 'server_error');
