@@ -117,8 +117,9 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
     signal: AbortSignal,
     bodyTimeout: number,
   ): Promise<Dispatcher.ResponseData | KubeFailure> {
-    if (closed) return failed('connection', undefined, 'client closed');
     const bearer = await currentToken();
+    // Checked after the read too: a pool made after close() would never be destroyed.
+    if (closed) return failed('connection', undefined, 'client closed');
     const headers: Record<string, string> = { accept: 'application/json' };
     if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
     try {
