@@ -104,7 +104,7 @@ export function createElasticsearchSink(config: ElasticsearchConfig, deps: Elast
     for (const host of hosts) {
       const reply = await transport.probe(host);
       if (reply.kind === 'failure') {
-        health.unreachable(host.label, reply.message, config.retryMaxBackoffMs);
+        health.unreachable(host.label, reply.message, config.retryMaxBackoffMs, true);
         continue;
       }
       if (reply.status === 401 || reply.status === 403) {
@@ -122,7 +122,7 @@ export function createElasticsearchSink(config: ElasticsearchConfig, deps: Elast
       const info = reply.status === 200 ? detectServer(reply.headers, reply.body) : undefined;
       if (info === undefined) {
         // A cluster still electing a master answers 503 here; a wrong URL something else. Logged once either way.
-        health.unreachable(host.label, `GET / answered ${reply.status}, not as Elasticsearch or OpenSearch do (is the URL right?)`, config.retryMaxBackoffMs);
+        health.unreachable(host.label, `GET / answered ${reply.status}, not as Elasticsearch or OpenSearch do (is the URL right?)`, config.retryMaxBackoffMs, true);
         continue;
       }
       server = info;

@@ -15,6 +15,7 @@ export class SinkHealth {
   readonly #troubles = new Set<Trouble>();
   readonly #missingIndices = new Set<string>();
   #answered = false;
+  #failuresInARow = 0;
 
   constructor(log: Log, authDescription: string) {
     this.#log = log;
@@ -28,12 +29,19 @@ export class SinkHealth {
   /** The server answered a request normally. */
   answered(host: string): void {
     this.#answered = true;
+    this.#failuresInARow = 0;
     for (const t of ['unreachable', 'unauthorized', 'stuck'] as const) {
       if (this.#troubles.delete(t)) this.#log.info({ host, recovered: t }, 'Elasticsearch output: the server answers normally again');
     }
   }
 
-  unreachable(host: string, message: string, retryMs: number): void {
+  /**
+   * A request got no answer. One failure alone is often a keep-alive connection the server or a
+   * proxy closed just as it was reused; it is retried at once and is no outage. So a bulk failure
+   * counts only when another follows before any answer; `certain` (the start-up probe) counts at once.
+   */
+  unreachable(host: string, message: string, retryMs: number, certain = false): void {
+    if (++this.#failuresInARow < 2 && !certain) return;
     if (this.#start('unreachable')) {
       this.#log.error({ host, error: message, retryMs }, 'Elasticsearch output: cannot reach the server; records wait (nothing is dropped) and the request is retried');
     }
