@@ -36,14 +36,21 @@ export function createIndexNamer(
     }
     return name;
   };
+  // Records come in time order, so nearly every one has the day of the one before: compare
+  // against it before slicing a key and hashing it.
+  let lastDay = '\u0000';
+  let lastName = '';
   return (record) => {
     const time = record.time;
     if (!hourly && (time.endsWith('Z') || time.endsWith('+00:00')) && time.length >= 10 && time.charCodeAt(4) === 45 /* - */) {
+      if (time.startsWith(lastDay)) return lastName;
       const day = time.slice(0, 10);
-      const cached = cache.get(day);
-      if (cached !== undefined) return cached;
       const date = new Date(`${day}T00:00:00Z`);
-      if (!Number.isNaN(date.getTime())) return nameFor(day, date);
+      if (!Number.isNaN(date.getTime())) {
+        lastName = nameFor(day, date);
+        lastDay = day;
+        return lastName;
+      }
     }
     let ms = Date.parse(time);
     if (Number.isNaN(ms)) ms = now(); // an unparsable time goes to today's index rather than nowhere

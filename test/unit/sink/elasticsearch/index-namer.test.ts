@@ -21,6 +21,12 @@ test('logstash mode names the index by the record\'s UTC day', () => {
   for (const [time, index] of cases) assert.equal(name(at(time)), index, time);
 });
 
+test('days that alternate (records of two files around midnight) each get their own index', () => {
+  const name = createIndexNamer(logstash, () => Date.UTC(2030, 0, 2));
+  const days = ['2024-03-05T23:59:59Z', '2024-03-06T00:00:01Z', '2024-03-05T23:59:59.9+00:00', '2024-03-06T00:00:02.5Z', 'garbage-but-Z', '2024-03-06T00:00:03Z'];
+  assert.deepEqual(days.map((t) => name(at(t)).slice(9)), ['2024.03.05', '2024.03.06', '2024.03.05', '2024.03.06', '2030.01.02', '2024.03.06']);
+});
+
 test('the date format follows strftime and the prefix is configurable', () => {
   const name = createIndexNamer({ ...logstash, logstashPrefix: 'k8s', logstashDateformat: '%Y-%m-%d.%H' });
   assert.equal(name(at('2024-03-05T07:11:12Z')), 'k8s-2024-03-05.07');
