@@ -4,7 +4,7 @@ import type { AdaptiveConcurrency } from './adaptive-concurrency.ts';
 import type { Authorization } from './authorization.ts';
 import { backoffDelay } from './backoff-delay.ts';
 import type { Reply } from './bulk-transport.ts';
-import { classifyBulkResponse, type DeadLetterReason, type ServerError } from './classify-bulk-response.ts';
+import { classifyBulkResponse, type DeadLetterReason, type ItemOutcome, type ServerError } from './classify-bulk-response.ts';
 import type { DeadLetter, DeadLetterFile } from './dead-letter-file.ts';
 import { retryAfterMs } from './retry-after.ts';
 import type { SinkHealth } from './sink-health.ts';
@@ -86,29 +86,7 @@ export async function deliverItems(ctx: DeliveryContext, items: readonly string[
           ctx.limiter.succeeded();
           return;
         }
-        const again: string[] = [];
-        const againFor = new Map<OutputProblem, number>();
-        const dead = new Map<DeadLetterReason, DeadLetter[]>();
-        let delivered = 0;
-        let deliveredBytes = 0;
-        outcome.items.forEach((o, i) => {
-          const item = pending[i] as string;
-          if (o.kind === 'delivered') {
-            delivered++;
-            deliveredBytes += Buffer.byteLength(item);
-          } else if (o.kind === 'retry') {
-            again.push(item);
-            againFor.set(o.problem, (againFor.get(o.problem) ?? 0) + 1);
-          } else {
-            const letter = deadLetter(item, o.status, o.error);
-            if (o.reason === 'index_not_found') ctx.health.indexMissing(letter.index);
-            const list = dead.get(o.reason);
-            if (list === undefined) dead.set(o.reason, [letter]);
-            else list.push(letter);
-          }
-        });
-        if (delivered > 0) ctx.observer.recordsDelivered(delivered, deliveredBytes);
-        for (const [reason, letters] of dead) await setAside(ctx, reason, letters);
+        const { again, againFor } = await settleItems(ctx, pending, outcome.items);
         if (!againFor.has('cluster_block')) ctx.health.clusterUnblocked();
         if (again.length === 0) {
           ctx.limiter.succeeded();
@@ -176,6 +154,37 @@ export async function deliverItems(ctx: DeliveryContext, items: readonly string[
       }
     }
   }
+}
+
+/**
+ * One answer per item: counts what was delivered, sets aside what was rejected for good, and
+ * returns what must be sent again, with why.
+ */
+async function settleItems(ctx: DeliveryContext, pending: readonly string[], outcomes: readonly ItemOutcome[]): Promise<{ again: string[]; againFor: Map<OutputProblem, number> }> {
+  const again: string[] = [];
+  const againFor = new Map<OutputProblem, number>();
+  const dead = new Map<DeadLetterReason, DeadLetter[]>();
+  let delivered = 0;
+  let deliveredBytes = 0;
+  outcomes.forEach((o, i) => {
+    const item = pending[i] as string;
+    if (o.kind === 'delivered') {
+      delivered++;
+      deliveredBytes += Buffer.byteLength(item);
+    } else if (o.kind === 'retry') {
+      again.push(item);
+      againFor.set(o.problem, (againFor.get(o.problem) ?? 0) + 1);
+    } else {
+      const letter = deadLetter(item, o.status, o.error);
+      if (o.reason === 'index_not_found') ctx.health.indexMissing(letter.index);
+      const list = dead.get(o.reason);
+      if (list === undefined) dead.set(o.reason, [letter]);
+      else list.push(letter);
+    }
+  });
+  if (delivered > 0) ctx.observer.recordsDelivered(delivered, deliveredBytes);
+  for (const [reason, letters] of dead) await setAside(ctx, reason, letters);
+  return { again, againFor };
 }
 
 /** The index and document of an encoded item, for its dead letter. */
