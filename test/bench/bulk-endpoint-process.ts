@@ -25,10 +25,11 @@ export class BulkEndpointProcess {
     });
   }
 
-  static async start(timeoutMs = 10_000): Promise<BulkEndpointProcess> {
+  /** `execArgv`: Node flags for the endpoint (`--cpu-prof` to see what the receiver costs). */
+  static async start(execArgv: readonly string[] = [], timeoutMs = 10_000): Promise<BulkEndpointProcess> {
     const child = fork(join(import.meta.dirname, 'bulk-endpoint.ts'), [], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: [],
+      execArgv: [...execArgv],
     });
     try {
       const [reply] = (await once(child, 'message', { signal: AbortSignal.timeout(timeoutMs) })) as [EndpointReply];

@@ -121,13 +121,12 @@ class BulkCounter {
       let end = body.indexOf(NL, at);
       if (end === -1) end = body.length;
       if (end > at) {
-        const line = body.subarray(at, end);
         if (isAction) {
-          action = this.#item(line, pathIndex);
+          action = this.#item(body.subarray(at, end), pathIndex);
           isAction = false;
         } else {
           items.push(action);
-          this.#document(line, now);
+          this.#document(body, at, end, now);
           isAction = true;
         }
       }
@@ -151,13 +150,17 @@ class BulkCounter {
     return `{"${action}":{"_index":"${index}","_id":"${id}","_version":1,"result":"created","status":201}}`;
   }
 
-  #document(line: Buffer, now: number): void {
-    const at = line.indexOf(SEQ);
-    if (at === -1) {
+  /**
+   * The document in `body[start, end)`. Searched in place, without a view per line: the
+   * endpoint shares the machine with the shipper, so its own cost is kept small.
+   */
+  #document(body: Buffer, start: number, end: number, now: number): void {
+    const at = body.indexOf(SEQ, start);
+    if (at === -1 || at >= end) {
       this.withoutSeq++;
       return;
     }
-    const seq = digitsAt(line, at + SEQ.length);
+    const seq = digitsAt(body, at + SEQ.length);
     const slot = seq - this.seqBase;
     if (seq < 0 || slot < 0 || slot >= this.seen.length) {
       this.foreign++;
@@ -169,8 +172,8 @@ class BulkCounter {
       this.lastDistinctAt = now;
     }
     if (this.delays !== undefined) {
-      const wt = line.indexOf(WT, at);
-      if (wt !== -1) this.delays.push(now - digitsAt(line, wt + WT.length));
+      const wt = body.indexOf(WT, at);
+      if (wt !== -1 && wt < end) this.delays.push(now - digitsAt(body, wt + WT.length));
     }
   }
 

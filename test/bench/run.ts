@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,6 +9,7 @@ import { ChildProgram } from './child-program.ts';
 import { makeNodeTree } from './make-node-tree.ts';
 import type { NodeTree } from './make-node-tree.ts';
 import { ProcessSampler } from './process-sampler.ts';
+import { summarizeCpuProfile } from './summarize-cpu-profile.ts';
 import type { ProcessSample } from './process-sampler.ts';
 import { writeAtSteadyRate } from './write-at-steady-rate.ts';
 
@@ -131,9 +132,12 @@ class Bench {
     this.#profileDir = profileDir;
   }
 
-  /** Starts a program on a tree, with a fresh state directory, sampled every 100 ms. */
-  async start(name: ProgramName, tree: NodeTree, follow: boolean): Promise<Running> {
-    const profile = this.#profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', this.#profileDir];
+  /**
+   * Starts a program on a tree, with a fresh state directory, sampled every 100 ms.
+   * With --cpu-prof, its profiles go to `<profile dir>/<program>-<phase>/`.
+   */
+  async start(name: ProgramName, phase: string, tree: NodeTree, follow: boolean): Promise<Running> {
+    const profile = this.#profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(this.#profileDir, `${name}-${phase}`)];
     let program: ChildProgram;
     if (name === 'nodetail') {
       const stateDir = await mkdtemp(join(this.#work, 'state-'));
@@ -198,7 +202,7 @@ class Bench {
     await this.#endpoint.reset({ seqBase: 0, seqCount: tree.records, latency: false });
     const endpointBefore = (await this.#endpoint.stats()).endpointCpuSeconds;
     log(`${name}: backfill of ${fmt(tree.records)} records...`);
-    const running = await this.start(name, tree, follow);
+    const running = await this.start(name, 'backfill', tree, follow);
     const delivery = await this.awaitDelivery(running, tree.records, 30_000, 120_000 + tree.records / 2);
     const { stats, sample } = delivery;
     const end = stats.lastDistinctAt > 0 ? stats.lastDistinctAt : Date.now();
@@ -263,7 +267,7 @@ class Bench {
     const tree = await makeNodeTree({ root: join(this.#work, 'idle'), records: idleFiles, containers: idleFiles, seed: 3, evenly: true });
     await this.#endpoint.reset({ seqBase: 0, seqCount: tree.records, latency: false });
     log(`${name}: idle, ${fmt(idleFiles)} files with one line each, then nothing written for ${idleSeconds} s...`);
-    const running = await this.start(name, tree, true);
+    const running = await this.start(name, 'idle', tree, true);
     try {
       const delivery = await this.awaitDelivery(running, tree.records, 60_000, 120_000);
       if (delivery.status !== 'complete') {
@@ -322,6 +326,7 @@ function backfillTable(results: readonly BackfillResult[]): string {
     ['records delivered', (r) => r.records, fmt, false],
     ['seconds (start to last record)', (r) => r.wallSeconds, (n) => n.toFixed(2), false],
     ['lines/s', (r) => r.records / r.wallSeconds, fmt, true],
+    ['lines/s after the first record', (r) => r.records / (r.wallSeconds - r.firstItemSeconds), fmt, true],
     ['MB/s', (r) => r.bytes / 1e6 / r.wallSeconds, (n) => n.toFixed(1), true],
     ['CPU s (user + sys)', (r) => r.cpuSeconds, (n) => n.toFixed(2), false],
     ['CPU s per million lines', (r) => r.cpuSeconds / (r.records / 1e6), (n) => n.toFixed(2), true],
@@ -346,6 +351,15 @@ function backfillTable(results: readonly BackfillResult[]): string {
   }
   const widths = header.map((_, c) => Math.max(...table.map((row) => (row[c] ?? '').length)));
   return table.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] as number) : cell.padStart(widths[c] as number))).join('   ')).join('\n');
+}
+
+/** Each profile's top functions by self time; the files stay for DevTools. */
+async function summarizeProfiles(profileDir: string): Promise<void> {
+  log(`\nCPU profiles (open in Chrome DevTools > Performance): ${profileDir}`);
+  for (const entry of await readdir(profileDir, { recursive: true })) {
+    if (!entry.endsWith('.cpuprofile')) continue;
+    log(`\n${entry}: top functions by self time\n${await summarizeCpuProfile(join(profileDir, entry), 15, REPO)}`);
+  }
 }
 
 function reportFailure(program: ChildProgram, delivery: Delivery): void {
@@ -383,14 +397,15 @@ async function main(): Promise<void> {
   let endpoint: BulkEndpointProcess | undefined;
   let bench: Bench | undefined;
   try {
-    endpoint = await BulkEndpointProcess.start();
+    endpoint = await BulkEndpointProcess.start(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(profileDir, 'endpoint')]);
     bench = new Bench(options, endpoint, work, controller.signal, profileDir);
     await bench.run();
-    if (profileDir !== undefined) log(`\nCPU profiles: ${profileDir}`);
   } finally {
     for (const running of bench?.running ?? []) await bench?.stop(running);
     await endpoint?.stop();
     await rm(work, { recursive: true, force: true });
+    // After the endpoint has exited, so that its profile is written.
+    if (profileDir !== undefined && bench !== undefined) await summarizeProfiles(profileDir);
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);
   }
