@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -110,6 +111,8 @@ async function main(): Promise<void> {
 
   // SIGTERM ends the program normally, so that `--cpu-prof` writes its profile.
   process.once('SIGTERM', () => process.exit(0));
+  // Started by the benchmark with a pipe on stdin: if the benchmark dies, so do we.
+  if (fstatSync(0).isFIFO()) process.stdin.on('end', () => process.exit(0)).resume();
   try {
     do {
       for (const file of files) await drain(file);

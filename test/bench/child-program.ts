@@ -29,8 +29,9 @@ export class ChildProgram {
 
   static start(name: string, args: readonly string[], options: { cwd: string; env: Record<string, string> }): ChildProgram {
     const startedAt = Date.now();
-    // process.execPath is the Node 24 that runs the benchmark (npm scripts use it).
-    const child = spawn(process.execPath, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // process.execPath is the Node 24 that runs the benchmark (npm scripts use it). stdin is
+    // a pipe that closes when the benchmark dies, which the baseline takes as a stop signal.
+    const child = spawn(process.execPath, args, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
     return new ChildProgram(name, child, startedAt);
   }
 

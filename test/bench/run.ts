@@ -137,6 +137,7 @@ class Bench {
    * With --cpu-prof, its profiles go to `<profile dir>/<program>-<phase>/`.
    */
   async start(name: ProgramName, phase: string, tree: NodeTree, follow: boolean): Promise<Running> {
+    this.#signal.throwIfAborted();
     const profile = this.#profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(this.#profileDir, `${name}-${phase}`)];
     let program: ChildProgram;
     if (name === 'nodetail') {
@@ -165,11 +166,15 @@ class Bench {
     return running;
   }
 
-  async stop(running: Running): Promise<number | undefined> {
+  /** SIGTERM, then SIGKILL after a grace period; says how the program took it. */
+  async stop(running: Running): Promise<void> {
     running.sampler.stop();
-    const shutdownMs = await running.program.stop(STOP_GRACE_MS);
     this.running.delete(running);
-    return shutdownMs;
+    if (!running.program.running) return;
+    // Interrupted: the endpoint may be gone already, so a graceful flush would only wait.
+    const graceMs = this.#signal.aborted ? 2_000 : STOP_GRACE_MS;
+    const shutdownMs = await running.program.stop(graceMs);
+    log(`  ${running.program.name}: ${shutdownMs === undefined ? `killed after ${graceMs / 1000} s without exiting on SIGTERM` : `exited ${fmt(shutdownMs)} ms after SIGTERM`}`);
   }
 
   /** Polls the endpoint until `expected` distinct records arrived, or progress stops. */
@@ -287,8 +292,7 @@ class Bench {
           `\n  CPU ${((cpu / seconds) * 100).toFixed(2)} % of one core (${cpu.toFixed(2)} s), RSS ${mb(after?.rssBytes ?? Number.NaN)} MB, peak RSS ${mb(after?.peakRssBytes ?? Number.NaN)} MB`,
       );
     } finally {
-      const shutdownMs = await this.stop(running);
-      log(`  ${name}: ${shutdownMs === undefined ? `killed after ${STOP_GRACE_MS / 1000} s without exiting on SIGTERM` : `exited ${fmt(shutdownMs)} ms after SIGTERM`}`);
+      await this.stop(running);
     }
   }
 
@@ -312,8 +316,7 @@ class Bench {
       try {
         if (follows) await this.latency(running, tree);
       } finally {
-        const shutdownMs = await this.stop(running);
-        if (name === 'nodetail') log(`  ${name}: ${shutdownMs === undefined ? `killed after ${STOP_GRACE_MS / 1000} s without exiting on SIGTERM` : `exited ${fmt(shutdownMs)} ms after SIGTERM`}`);
+        await this.stop(running);
       }
     }
     log(`\n${backfillTable(results)}`);
@@ -400,6 +403,11 @@ async function main(): Promise<void> {
     endpoint = await BulkEndpointProcess.start(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(profileDir, 'endpoint')]);
     bench = new Bench(options, endpoint, work, controller.signal, profileDir);
     await bench.run();
+  } catch (error) {
+    // Ctrl-C: the finally below stops and removes everything; no stack trace needed.
+    if (!controller.signal.aborted) throw error;
+    log('bench: interrupted');
+    process.exitCode = 130;
   } finally {
     for (const running of bench?.running ?? []) await bench?.stop(running);
     await endpoint?.stop();
