@@ -49,8 +49,9 @@ export class BulkEndpointProcess {
     await this.#request({ type: 'reset', id: ++this.#nextId, reset });
   }
 
-  async stats(): Promise<BulkEndpointStats> {
-    const reply = await this.#request({ type: 'stats', id: ++this.#nextId });
+  /** `withLatency`: include the delay percentiles (sorts every delay; ask once per phase). */
+  async stats(withLatency = false): Promise<BulkEndpointStats> {
+    const reply = await this.#request({ type: 'stats', id: ++this.#nextId, withLatency });
     if (reply.type !== 'stats') throw new Error(`bulk endpoint: expected stats, got ${reply.type}`);
     return reply.stats;
   }

@@ -40,7 +40,7 @@ export interface BulkEndpointStats {
   readonly lastItemAt: number;
   /** Epoch ms when the last new distinct `seq` arrived. */
   readonly lastDistinctAt: number;
-  /** Write-to-arrival delays in ms, when the reset asked for them. */
+  /** Write-to-arrival delays in ms, when the reset and this query asked for them. */
   readonly latency: { readonly count: number; readonly p50: number; readonly p99: number; readonly max: number } | undefined;
   /** CPU the endpoint itself used, in seconds (user + system), since start. */
   readonly endpointCpuSeconds: number;
@@ -49,7 +49,7 @@ export interface BulkEndpointStats {
 export interface BulkEndpoint {
   readonly port: number;
   reset(reset: BulkEndpointReset): void;
-  stats(): BulkEndpointStats;
+  stats(withLatency?: boolean): BulkEndpointStats;
   close(): Promise<void>;
 }
 
@@ -177,7 +177,8 @@ class BulkCounter {
     }
   }
 
-  stats(): BulkEndpointStats {
+  /** `withLatency` sorts every delay: ask once at the end of a phase, not at each poll. */
+  stats(withLatency: boolean): BulkEndpointStats {
     const usage = process.cpuUsage();
     return {
       requests: this.requests,
@@ -190,7 +191,7 @@ class BulkCounter {
       firstItemAt: this.firstItemAt,
       lastItemAt: this.lastItemAt,
       lastDistinctAt: this.lastDistinctAt,
-      latency: this.delays === undefined ? undefined : percentiles(this.delays),
+      latency: this.delays === undefined || !withLatency ? undefined : percentiles(this.delays),
       endpointCpuSeconds: (usage.user + usage.system) / 1e6,
     };
   }
@@ -273,7 +274,7 @@ export async function startBulkEndpoint(port = 0): Promise<BulkEndpoint> {
   return {
     port: (server.address() as AddressInfo).port,
     reset: (reset) => counter.reset(reset),
-    stats: () => counter.stats(),
+    stats: (withLatency = false) => counter.stats(withLatency),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -285,7 +286,7 @@ export async function startBulkEndpoint(port = 0): Promise<BulkEndpoint> {
 /** Messages between the benchmark and the endpoint process. */
 export type EndpointRequest =
   | { readonly type: 'reset'; readonly id: number; readonly reset: BulkEndpointReset }
-  | { readonly type: 'stats'; readonly id: number };
+  | { readonly type: 'stats'; readonly id: number; readonly withLatency: boolean };
 export type EndpointReply =
   | { readonly type: 'listening'; readonly port: number }
   | { readonly type: 'reset'; readonly id: number }
@@ -300,7 +301,7 @@ async function main(): Promise<void> {
       endpoint.reset(message.reset);
       send({ type: 'reset', id: message.id } satisfies EndpointReply);
     } else {
-      send({ type: 'stats', id: message.id, stats: endpoint.stats() } satisfies EndpointReply);
+      send({ type: 'stats', id: message.id, stats: endpoint.stats(message.withLatency) } satisfies EndpointReply);
     }
   });
   // The benchmark going away, even by a crash, ends the endpoint.

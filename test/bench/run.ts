@@ -251,7 +251,7 @@ class Bench {
     });
     const delivery = await this.awaitDelivery(running, written.records, 30_000, 60_000);
     const seconds = (performance.now() - t0) / 1000;
-    const latency = delivery.stats.latency;
+    const latency = (await this.#endpoint.stats(true)).latency;
     const cpu = (delivery.sample?.cpuSeconds ?? Number.NaN) - (before?.cpuSeconds ?? Number.NaN);
     if (latency === undefined || delivery.status !== 'complete') {
       log(`${running.program.name}: steady rate ${delivery.status}: ${fmt(delivery.stats.distinct)} of ${fmt(written.records)} records arrived`);
