@@ -1,5 +1,5 @@
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -394,6 +394,8 @@ async function main(): Promise<void> {
 
   const cpu = cpus();
   log(`machine: ${cpu.length} cores, ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${release()}, node ${process.version}`);
+  // Other work on the machine skews every figure: a load above ~0.5 before the start says so.
+  log(`load average before the run: ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
   const work = await mkdtemp(join(tmpdir(), 'nodetail-bench-'));
   const profileDir = options.cpuProf ? join(tmpdir(), `nodetail-bench-profiles-${Date.now()}`) : undefined;
   if (profileDir !== undefined) await mkdir(profileDir, { recursive: true });
