@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,6 +25,7 @@ import { writeAtSteadyRate } from './write-at-steady-rate.ts';
  *   --cpu-prof          profile the programs (node --cpu-prof); the directory is printed
  *   --rate N            steady-rate phase, lines per second (default 10000)
  *   --latency-seconds N (default 10)   --idle-files N (default 2000)   --idle-seconds N (default 20)
+ *   --json FILE         also write the figures as JSON, to compare runs
  */
 
 type ProgramName = 'baseline' | 'nodetail';
@@ -40,6 +41,35 @@ interface Options {
   readonly latencySeconds: number;
   readonly idleFiles: number;
   readonly idleSeconds: number;
+  readonly json: string | undefined;
+}
+
+interface SteadyResult {
+  readonly program: ProgramName;
+  readonly records: number;
+  readonly linesPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly cpuPercentOfOneCore: number;
+  readonly rssMB: number;
+}
+
+interface IdleResult {
+  readonly program: ProgramName;
+  readonly files: number;
+  readonly seconds: number;
+  readonly cpuPercentOfOneCore: number;
+  readonly rssMB: number;
+}
+
+/** Everything the run measured, for `--json`. */
+interface Report {
+  machine?: { cores: number; cpu: string; memoryGiB: number; kernel: string; node: string; loadAverage: number[] };
+  tree?: { records: number; physicalLines: number; bytes: number; containers: number };
+  backfill: Array<Record<string, number | string>>;
+  steady?: SteadyResult;
+  idle?: IdleResult;
 }
 
 interface BackfillResult {
@@ -89,6 +119,7 @@ function parseOptions(): Options {
       'latency-seconds': { type: 'string', default: '10' },
       'idle-files': { type: 'string', default: '2000' },
       'idle-seconds': { type: 'string', default: '20' },
+      json: { type: 'string' },
     },
   });
   const positive = (name: string, value: string): number => {
@@ -110,6 +141,7 @@ function parseOptions(): Options {
     latencySeconds: positive('latency-seconds', values['latency-seconds']),
     idleFiles: positive('idle-files', values['idle-files']),
     idleSeconds: positive('idle-seconds', values['idle-seconds']),
+    json: values.json,
   };
 }
 
@@ -122,6 +154,7 @@ class Bench {
   readonly #profileDir: string | undefined;
   /** Everything started and not yet stopped: the finally block of main() stops these. */
   readonly running = new Set<Running>();
+  readonly report: Report = { backfill: [] };
 
   constructor(options: Options, endpoint: BulkEndpointProcess, work: string, signal: AbortSignal, profileDir: string | undefined) {
     this.#options = options;
@@ -234,7 +267,7 @@ class Bench {
   }
 
   /** The steady-rate phase on a program that has finished its backfill and follows the files. */
-  async latency(running: Running, tree: NodeTree): Promise<void> {
+  async latency(running: Running, tree: NodeTree): Promise<SteadyResult | undefined> {
     const { rate, latencySeconds } = this.#options;
     const seqBase = tree.records;
     await this.#endpoint.reset({ seqBase, seqCount: rate * latencySeconds + rate, latency: true });
@@ -256,18 +289,29 @@ class Bench {
     if (latency === undefined || delivery.status !== 'complete') {
       log(`${running.program.name}: steady rate ${delivery.status}: ${fmt(delivery.stats.distinct)} of ${fmt(written.records)} records arrived`);
       reportFailure(running.program, delivery);
-      return;
+      return undefined;
     }
+    const result: SteadyResult = {
+      program: running.program.name as ProgramName,
+      records: written.records,
+      linesPerSecond: rate,
+      p50Ms: latency.p50,
+      p99Ms: latency.p99,
+      maxMs: latency.max,
+      cpuPercentOfOneCore: (cpu / seconds) * 100,
+      rssMB: (delivery.sample?.rssBytes ?? Number.NaN) / 1e6,
+    };
     log(
       `\nSteady rate (${running.program.name}): ${fmt(written.records)} records (${mb(written.bytes)} MB) at ${fmt(rate)} lines/s` +
         `\n  write-to-arrival delay: p50 ${fmt(latency.p50)} ms, p99 ${fmt(latency.p99)} ms, max ${fmt(latency.max)} ms (${fmt(latency.count)} records)` +
-        `\n  CPU ${((cpu / seconds) * 100).toFixed(1)} % of one core, RSS ${mb(delivery.sample?.rssBytes ?? Number.NaN)} MB` +
+        `\n  CPU ${result.cpuPercentOfOneCore.toFixed(1)} % of one core, RSS ${result.rssMB.toFixed(1)} MB` +
         (delivery.stats.duplicates + delivery.stats.foreign > 0 ? `\n  duplicates ${fmt(delivery.stats.duplicates)}, records from the backfill sent again ${fmt(delivery.stats.foreign)}` : ''),
     );
+    return result;
   }
 
   /** A fresh program on a tree of many quiet files: what it costs to wait. */
-  async idle(name: ProgramName): Promise<void> {
+  async idle(name: ProgramName): Promise<IdleResult | undefined> {
     const { idleFiles, idleSeconds } = this.#options;
     const tree = await makeNodeTree({ root: join(this.#work, 'idle'), records: idleFiles, containers: idleFiles, seed: 3, evenly: true });
     await this.#endpoint.reset({ seqBase: 0, seqCount: tree.records, latency: false });
@@ -277,7 +321,7 @@ class Bench {
       const delivery = await this.awaitDelivery(running, tree.records, 60_000, 120_000);
       if (delivery.status !== 'complete') {
         reportFailure(running.program, delivery);
-        return;
+        return undefined;
       }
       // Let start-up work (checkpoint writes, the first rescan) finish before measuring.
       await sleep(5_000, undefined, { signal: this.#signal });
@@ -291,6 +335,7 @@ class Bench {
         `\nIdle (${name}): ${fmt(idleFiles)} files, nothing written, ${seconds.toFixed(1)} s` +
           `\n  CPU ${((cpu / seconds) * 100).toFixed(2)} % of one core (${cpu.toFixed(2)} s), RSS ${mb(after?.rssBytes ?? Number.NaN)} MB, peak RSS ${mb(after?.peakRssBytes ?? Number.NaN)} MB`,
       );
+      return { program: name, files: idleFiles, seconds, cpuPercentOfOneCore: (cpu / seconds) * 100, rssMB: (after?.rssBytes ?? Number.NaN) / 1e6 };
     } finally {
       await this.stop(running);
     }
@@ -304,6 +349,7 @@ class Bench {
       `tree: ${fmt(tree.records)} records (${fmt(tree.physicalLines)} lines with CRI partials), ${mb(tree.bytes)} MB, ` +
         `${tree.files.length} containers, ${(tree.bytes / tree.physicalLines).toFixed(0)} bytes per line, built in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
+    this.report.tree = { records: tree.records, physicalLines: tree.physicalLines, bytes: tree.bytes, containers: tree.files.length };
 
     // The last program of the list also does the steady-rate and idle phases.
     const follower = options.programs[options.programs.length - 1] as ProgramName;
@@ -312,42 +358,51 @@ class Bench {
       const follows = name === follower && options.latency;
       const { result, running } = await this.backfill(name, tree, follows);
       results.push(result);
+      this.report.backfill.push({ program: name, status: result.status, ...Object.fromEntries(BACKFILL_ROWS.map(([label, value]) => [label, value(result)])) });
       if (running === undefined) continue;
       try {
-        if (follows) await this.latency(running, tree);
+        if (follows) {
+          const steady = await this.latency(running, tree);
+          if (steady !== undefined) this.report.steady = steady;
+        }
       } finally {
         await this.stop(running);
       }
     }
     log(`\n${backfillTable(results)}`);
-    if (options.idle) await this.idle(follower);
+    if (options.idle) {
+      const idle = await this.idle(follower);
+      if (idle !== undefined) this.report.idle = idle;
+    }
   }
 }
 
+/** The backfill table: label, figure, format, and whether a nodetail/baseline ratio means something. */
+const BACKFILL_ROWS: ReadonlyArray<readonly [string, (r: BackfillResult) => number, (n: number) => string, boolean]> = [
+  ['records delivered', (r) => r.records, fmt, false],
+  ['seconds (start to last record)', (r) => r.wallSeconds, (n) => n.toFixed(2), false],
+  ['lines/s', (r) => r.records / r.wallSeconds, fmt, true],
+  ['lines/s after the first record', (r) => r.records / (r.wallSeconds - r.firstItemSeconds), fmt, true],
+  ['MB/s', (r) => r.bytes / 1e6 / r.wallSeconds, (n) => n.toFixed(1), true],
+  ['CPU s (user + sys)', (r) => r.cpuSeconds, (n) => n.toFixed(2), false],
+  ['CPU s per million lines', (r) => r.cpuSeconds / (r.records / 1e6), (n) => n.toFixed(2), true],
+  ['CPU s per GB', (r) => r.cpuSeconds / (r.bytes / 1e9), (n) => n.toFixed(2), true],
+  ['peak RSS MB (VmHWM)', (r) => r.peakRssBytes / 1e6, (n) => n.toFixed(0), true],
+  ['max RSS MB sampled every 100 ms', (r) => r.maxSampledRssBytes / 1e6, (n) => n.toFixed(0), false],
+  ['first record after start, s', (r) => r.firstItemSeconds, (n) => n.toFixed(2), false],
+  ['_bulk requests', (r) => r.stats.requests, fmt, false],
+  ['documents received', (r) => r.stats.items, fmt, false],
+  ['duplicate records', (r) => r.stats.duplicates, fmt, false],
+  ['endpoint CPU s', (r) => r.endpointCpuSeconds, (n) => n.toFixed(2), false],
+];
+
 function backfillTable(results: readonly BackfillResult[]): string {
-  const rows: Array<[string, (r: BackfillResult) => number, (n: number) => string, boolean]> = [
-    ['records delivered', (r) => r.records, fmt, false],
-    ['seconds (start to last record)', (r) => r.wallSeconds, (n) => n.toFixed(2), false],
-    ['lines/s', (r) => r.records / r.wallSeconds, fmt, true],
-    ['lines/s after the first record', (r) => r.records / (r.wallSeconds - r.firstItemSeconds), fmt, true],
-    ['MB/s', (r) => r.bytes / 1e6 / r.wallSeconds, (n) => n.toFixed(1), true],
-    ['CPU s (user + sys)', (r) => r.cpuSeconds, (n) => n.toFixed(2), false],
-    ['CPU s per million lines', (r) => r.cpuSeconds / (r.records / 1e6), (n) => n.toFixed(2), true],
-    ['CPU s per GB', (r) => r.cpuSeconds / (r.bytes / 1e9), (n) => n.toFixed(2), true],
-    ['peak RSS MB (VmHWM)', (r) => r.peakRssBytes / 1e6, (n) => n.toFixed(0), true],
-    ['max RSS MB sampled every 100 ms', (r) => r.maxSampledRssBytes / 1e6, (n) => n.toFixed(0), false],
-    ['first record after start, s', (r) => r.firstItemSeconds, (n) => n.toFixed(2), false],
-    ['_bulk requests', (r) => r.stats.requests, fmt, false],
-    ['documents received', (r) => r.stats.items, fmt, false],
-    ['duplicate records', (r) => r.stats.duplicates, fmt, false],
-    ['endpoint CPU s', (r) => r.endpointCpuSeconds, (n) => n.toFixed(2), false],
-  ];
   const baseline = results.find((r) => r.program === 'baseline');
   const nodetail = results.find((r) => r.program === 'nodetail');
   const header = ['', ...results.map((r) => (r.status === 'complete' ? r.program : `${r.program} (${r.status})`))];
   if (baseline !== undefined && nodetail !== undefined) header.push('nodetail/baseline');
   const table = [header];
-  for (const [label, value, format, ratio] of rows) {
+  for (const [label, value, format, ratio] of BACKFILL_ROWS) {
     const row = [label, ...results.map((r) => format(value(r)))];
     if (baseline !== undefined && nodetail !== undefined) row.push(ratio ? (value(nodetail) / value(baseline)).toFixed(2) : '');
     table.push(row);
@@ -393,9 +448,17 @@ async function main(): Promise<void> {
   process.once('SIGTERM', interrupt);
 
   const cpu = cpus();
-  log(`machine: ${cpu.length} cores, ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${release()}, node ${process.version}`);
+  const machine = {
+    cores: cpu.length,
+    cpu: cpu[0]?.model ?? 'unknown CPU',
+    memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)),
+    kernel: release(),
+    node: process.version,
+    loadAverage: loadavg(),
+  };
+  log(`machine: ${machine.cores} cores, ${machine.cpu}, ${machine.memoryGiB} GiB RAM, Linux ${machine.kernel}, node ${machine.node}`);
   // Other work on the machine skews every figure: a load above ~0.5 before the start says so.
-  log(`load average before the run: ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
+  log(`load average before the run: ${machine.loadAverage.map((n) => n.toFixed(2)).join(' ')}`);
   const work = await mkdtemp(join(tmpdir(), 'nodetail-bench-'));
   const profileDir = options.cpuProf ? join(tmpdir(), `nodetail-bench-profiles-${Date.now()}`) : undefined;
   if (profileDir !== undefined) await mkdir(profileDir, { recursive: true });
@@ -404,7 +467,12 @@ async function main(): Promise<void> {
   try {
     endpoint = await BulkEndpointProcess.start(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(profileDir, 'endpoint')]);
     bench = new Bench(options, endpoint, work, controller.signal, profileDir);
+    bench.report.machine = machine;
     await bench.run();
+    if (options.json !== undefined) {
+      await writeFile(options.json, `${JSON.stringify(bench.report, null, 2)}\n`);
+      log(`\nfigures written to ${options.json}`);
+    }
   } catch (error) {
     // Ctrl-C: the finally below stops and removes everything; no stack trace needed.
     if (!controller.signal.aborted) throw error;
