@@ -1,6 +1,6 @@
 import { lstat, open, readdir, readlink, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { CheckpointStore } from '../checkpoint/checkpoint-store.ts';
+import type { Checkpoint, CheckpointStore } from '../checkpoint/checkpoint-store.ts';
 import type { ByteBudget } from '../batch/byte-budget.ts';
 import type { Log } from '../core/log.ts';
 import type { InputObserver, InputProblem } from '../core/observer.ts';
@@ -8,6 +8,9 @@ import type { LogRecord } from '../core/record.ts';
 import { describeFile, isRotatedName } from '../enrich/path-metadata.ts';
 import { fileKey, fingerprint } from './file-identity.ts';
 import { Tailer } from './tailer.ts';
+
+/** How often checkpoints of files gone from disk are forgotten. */
+const PRUNE_INTERVAL_MS = 60_000;
 
 export interface TailManagerOptions {
   readonly readFrom: 'head' | 'tail';
@@ -43,6 +46,7 @@ export class TailManager {
   #stopped = false;
   #polling = false;
   #timer: NodeJS.Timeout | undefined;
+  #lastPrune = Date.now();
 
   constructor(options: TailManagerOptions) {
     this.#o = options;
@@ -115,7 +119,11 @@ export class TailManager {
         this.#schedule(tailer);
       }
     }
-    if (initial) await this.#recoverRotated();
+    if (initial) await this.#adoptRotated();
+    else if (Date.now() - this.#lastPrune > PRUNE_INTERVAL_MS) {
+      this.#lastPrune = Date.now();
+      await this.#pruneCheckpoints();
+    }
   }
 
   /**
@@ -210,7 +218,8 @@ export class TailManager {
     }
   }
 
-  async #open(path: string, initial: boolean, from: { offset: number; fingerprint: string } | undefined): Promise<Tailer | undefined> {
+  /** `from`: a checkpoint to resume from, `head` to read it whole, undefined to look up its own checkpoint. */
+  async #open(path: string, initial: boolean, from: Checkpoint | 'head' | undefined): Promise<Tailer | undefined> {
     let fh;
     try {
       fh = await open(path, 'r');
@@ -228,9 +237,11 @@ export class TailManager {
       }
       const paths = await symlinkHops(path);
       const fp = await fingerprint(fh, key);
-      const checkpoint = from ?? this.#o.store.get(key);
+      const checkpoint = from === 'head' ? undefined : (from ?? this.#o.store.get(key));
       let offset = 0;
-      if (checkpoint !== undefined) {
+      if (from === 'head') {
+        // read whole
+      } else if (checkpoint !== undefined) {
         if (fp === checkpoint.fingerprint && checkpoint.offset <= st.size) offset = checkpoint.offset;
         else {
           this.#o.observer.inputProblem(describeFile(paths).source, 'inode_reused');
@@ -256,21 +267,44 @@ export class TailManager {
   }
 
   /**
-   * After a restart: files that were checkpointed but that no discovered path leads to any
-   * more were rotated (renamed) while the agent was down. Find them beside their old path by
-   * inode, and read them to their end, so a crash during rotation loses nothing.
+   * After a restart: rotated files (`0.log.<time>`, `x-json.log.1`) beside the followed ones
+   * may hold lines the agent never read: rotated while it was down, or while it was draining
+   * them when it died. Known ones resume from their checkpoint; unknown ones were created and
+   * rotated while the agent was down, and are read from their head (but not on the very first
+   * start, where `read_from` decides). Compressed (`.gz`) and temporary files are never read.
    */
-  async #recoverRotated(): Promise<void> {
-    const orphans = [...this.#o.store.entries()].filter(([key]) => !this.#tailers.has(key));
-    for (const [key, checkpoint] of orphans) {
-      const found = await findByKey(dirname(checkpoint.path), key);
-      const tailer = found === undefined ? undefined : await this.#open(found, false, checkpoint);
-      if (tailer === undefined || tailer.key !== key) {
-        this.#o.store.delete(key);
-        continue;
+  async #adoptRotated(): Promise<void> {
+    const dirs = new Set<string>();
+    for (const tailer of this.#tailers.values()) dirs.add(dirname(tailer.path));
+    for (const [, checkpoint] of this.#o.store.entries()) dirs.add(dirname(checkpoint.path));
+    for (const dir of dirs) {
+      for (const [key, path] of await filesByKey(dir)) {
+        if (this.#tailers.has(key) || !isRotatedName(path)) continue;
+        const checkpoint = this.#o.store.get(key);
+        if (checkpoint === undefined && this.#o.store.fresh) continue;
+        const tailer = await this.#open(path, false, checkpoint ?? 'head');
+        if (tailer === undefined) continue;
+        tailer.state = 'draining';
+        this.#o.log.info({ path, offset: tailer.offset }, 'reading a rotated file to its end');
       }
-      tailer.state = 'draining';
-      this.#o.log.info({ path: found }, 'reading a file rotated while the agent was stopped to its end');
+    }
+    await this.#pruneCheckpoints();
+  }
+
+  /**
+   * Forgets checkpoints of files that are gone from disk. A drained rotated file keeps its
+   * checkpoint (at its end) while it exists, so a restart does not read it again.
+   */
+  async #pruneCheckpoints(): Promise<void> {
+    const orphans = [...this.#o.store.entries()].filter(([key]) => !this.#tailers.has(key));
+    const byDir = new Map<string, Map<string, string>>();
+    for (const [key, checkpoint] of orphans) {
+      const dir = dirname(checkpoint.path);
+      let files = byDir.get(dir);
+      if (files === undefined) byDir.set(dir, (files = await filesByKey(dir)));
+      const path = files.get(key);
+      if (path === undefined) this.#o.store.delete(key);
+      else if (path !== checkpoint.path) this.#o.store.set(key, { ...checkpoint, path });
     }
   }
 
@@ -286,7 +320,7 @@ export class TailManager {
       if (tailer.acks.inFlight() > 0) continue;
       this.#finished.delete(tailer);
       this.#tailers.delete(tailer.key);
-      this.#o.store.delete(tailer.key);
+      // Its checkpoint (now at its end) stays until the file leaves the disk: see #pruneCheckpoints.
       this.#o.observer.fileEvent(tailer.source, 'closed');
       this.#o.log.debug({ path: tailer.path }, 'file closed');
       void tailer.close().catch(() => {});
@@ -325,24 +359,26 @@ async function symlinkHops(path: string): Promise<string[]> {
   return hops;
 }
 
-async function findByKey(dir: string, key: string): Promise<string | undefined> {
+/** The regular files of a directory by file key (compressed and temporary ones left out). */
+async function filesByKey(dir: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
   let names: string[];
   try {
     names = await readdir(dir);
   } catch {
-    return undefined;
+    return files;
   }
   for (const name of names) {
     if (name.endsWith('.gz') || name.endsWith('.tmp')) continue;
     const path = join(dir, name);
     try {
       const st = await stat(path);
-      if (st.isFile() && fileKey(st.dev, st.ino) === key) return path;
+      if (st.isFile()) files.set(fileKey(st.dev, st.ino), path);
     } catch {
       // vanished meanwhile
     }
   }
-  return undefined;
+  return files;
 }
 
 /** /var/log/containers links first: they name the container id, which the pods layout does not. */

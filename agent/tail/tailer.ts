@@ -8,6 +8,9 @@ import type { FileDescription } from '../enrich/path-metadata.ts';
 import { FINGERPRINT_BYTES, fingerprintOf } from './file-identity.ts';
 import { LineSplitter, type OnLine } from './line-splitter.ts';
 
+/** How much of a file's start is read to tell its format: a whole docker 16 KiB chunk, escaped. */
+const DETECT_BYTES = 64 * 1024;
+
 /** following: a discovered path leads to it. draining: none does any more (rotated or deleted): read to its end, then close. */
 export type TailerState = 'following' | 'draining' | 'closed';
 
@@ -145,12 +148,14 @@ export class Tailer {
 
   /** Fingerprints the file and picks its decoder, once its first line is complete. */
   async #identify(): Promise<boolean> {
-    const head = Buffer.alloc(FINGERPRINT_BYTES);
-    const { bytesRead } = await this.#fh.read(head, 0, FINGERPRINT_BYTES, 0);
+    const head = Buffer.alloc(DETECT_BYTES);
+    const { bytesRead } = await this.#fh.read(head, 0, DETECT_BYTES, 0);
     const first = head.subarray(0, bytesRead);
-    const fingerprint = fingerprintOf(first, this.key);
+    const fingerprint = fingerprintOf(first.subarray(0, FINGERPRINT_BYTES), this.key);
     if (fingerprint === undefined) return false;
+    // The format is told from the whole first line when it fits (a docker line cut short is not JSON).
     const nl = first.indexOf(10);
+    if (nl < 0 && bytesRead < DETECT_BYTES) return false;
     const format = detectFormat(this.path, first, 0, nl < 0 ? first.length : nl);
     const { source, meta } = this.#init.description;
     this.#file = { key: this.key, idPrefix: fingerprint, path: this.path, matchedPath: this.matchedPath, source, meta };

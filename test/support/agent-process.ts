@@ -35,11 +35,12 @@ export class AgentProcess {
   #stdout = '';
   #stderr = '';
 
-  constructor(env: Record<string, string>, args: readonly string[] = []) {
+  constructor(env: Record<string, string>, args: readonly string[] = [], options: { uid?: number; gid?: number } = {}) {
     this.child = spawn(process.execPath, [join(ROOT, 'agent/main.ts'), ...args], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...FAST_ENV, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...options,
     });
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       this.#stdout += chunk;
@@ -108,7 +109,7 @@ export async function tempStateDir(): Promise<{ dir: string; remove: () => Promi
  * Counts each `seq=<n>` token per key in the records: the tool every end-to-end test uses to
  * say "every line exactly once".
  */
-export function sequenceCounts(records: readonly Record<string, unknown>[], keyOf: (r: Record<string, unknown>) => string, message: (r: Record<string, unknown>) => string = (r) => String(r.log)): Map<string, Map<number, number>> {
+export function sequenceCounts<R extends Record<string, unknown>>(records: readonly R[], keyOf: (r: R) => string, message: (r: R) => string = (r) => String(r.log)): Map<string, Map<number, number>> {
   const counts = new Map<string, Map<number, number>>();
   for (const r of records) {
     const m = /seq=(\d+)/.exec(message(r));

@@ -1,4 +1,4 @@
-import { Client, type estypes } from '@elastic/elasticsearch';
+import type { estypes } from '@elastic/elasticsearch';
 import type { ElasticsearchConfig } from '../../config/load-config.ts';
 import type { TlsFiles } from './bulk-transport.ts';
 
@@ -47,6 +47,8 @@ export async function installIndexTemplate(
   template: estypes.IndicesPutIndexTemplateRequest,
 ): Promise<void> {
   const { ca, cert, key, rejectUnauthorized } = target.tls;
+  // Loaded on first use: the client takes ~350 ms to import, and a crash-looping agent must start fast.
+  const { Client } = await import('@elastic/elasticsearch');
   const client = new Client({
     node: target.url,
     headers: {
