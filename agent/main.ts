@@ -2,16 +2,19 @@ import pkg from '../package.json' with { type: 'json' };
 import { loadConfig, type Config } from './config/load-config.ts';
 import { ConfigError } from './core/errors.ts';
 import type { PipelineState } from './core/observer.ts';
-import type { PodMetadataSource } from './core/pod-metadata.ts';
 import type { Sink } from './core/sink.ts';
 import { createDocumentEncoder } from './enrich/document-encoder.ts';
-import { createPodCache } from './enrich/pod-cache.ts';
+import { createPodCache, type PodCache } from './enrich/pod-cache.ts';
 import { createPipeline, type Pipeline } from './pipeline.ts';
 import { startHttpServer } from './server/http-server.ts';
 import { createElasticsearchSink } from './sink/elasticsearch/elasticsearch-sink.ts';
 import { createStdoutSink } from './sink/stdout-sink.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { createMetrics } from './telemetry/metrics.ts';
+import { createRateLimitedLog } from './telemetry/rate-limited-log.ts';
+
+/** How long start-up waits for the first list of this node's pods before reading files. */
+const POD_SYNC_WAIT_MS = 5000;
 
 /**
  * Entry point: configuration, self-log, metrics, the pipeline, the HTTP port and signals.
@@ -43,7 +46,7 @@ async function main(): Promise<void> {
   const metrics = createMetrics({ version: pkg.version, state, sinkName: es === undefined ? 'stdout' : 'elasticsearch' });
   const observer = metrics.observer;
 
-  const pods: PodMetadataSource | undefined = config.kubernetesMetadata
+  const pods: PodCache | undefined = config.kubernetesMetadata
     ? createPodCache({
         apiUrl: config.kubernetesUrl,
         serviceHost: config.kubernetesServiceHost,
@@ -66,7 +69,9 @@ async function main(): Promise<void> {
   const sink: Sink = es === undefined
     ? createStdoutSink(process.stdout, documents.encode, observer)
     : createElasticsearchSink(es, { log: logger.child({ component: 'elasticsearch' }), observer, stateDir: config.stateDir, encodeDocument: documents.encode });
-  pipeline = createPipeline(config, { log: logger, observer, sink, documents, podCacheSize: () => pods?.size() ?? 0 });
+  // Problems repeat (a file per container, a retry per second): summarised, never a flood.
+  const pipelineLog = createRateLimitedLog(logger, { windowMs: 60_000 });
+  pipeline = createPipeline(config, { log: pipelineLog, observer, sink, documents, podCacheSize: () => pods?.size() ?? 0 });
 
   const running = pipeline;
   const server = await startHttpServer({
@@ -92,6 +97,7 @@ async function main(): Promise<void> {
       await pods?.close();
       await server.close();
       metrics.close();
+      pipelineLog.close();
       logger.info({}, 'stopped: offsets persisted');
       logger.flush();
       process.exit(0);
@@ -101,6 +107,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 
   await pods?.start();
+  // Read once this node's pods are known (or after a short wait): lines already on disk then get
+  // their labels, and those of excluded pods are not shipped. The tail never waits on the API after this.
+  if (pods !== undefined && !(await pods.waitForSync(POD_SYNC_WAIT_MS))) logger.warn({ waitedMs: POD_SYNC_WAIT_MS }, 'pod list not received yet: reading anyway; records get pod metadata once it arrives');
   await sink.start();
   await running.start();
   logger.info({

@@ -86,6 +86,7 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
     log,
     onPaths: (paths, initial) => manager.reconcile(paths, initial),
     onChange: (path) => manager.changed(path),
+    directories: () => manager.directories(),
   });
 
   function send(batch: ClosedBatch<Tailer>): void {

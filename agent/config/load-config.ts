@@ -67,7 +67,8 @@ export interface ElasticsearchConfig {
 type Env = Readonly<Record<string, string | undefined>>;
 type Raw = { value: string | readonly string[]; from: string };
 
-const UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Reads `--config FILE` (YAML) and the environment; the environment wins. Throws ConfigError. */
 export function loadConfig(argv: readonly string[], env: Env): Config {
@@ -178,7 +179,10 @@ function describe(spec: OptionSpec): string {
     case 'bool': return 'true or false';
     case 'list': return 'a comma-separated list';
     case 'enum': return `one of ${t.values.join(', ')}`;
-    case 'int': return t.max === undefined ? `a whole number >= ${t.min}` : `a whole number from ${t.min} to ${t.max}`;
+    case 'int': {
+      const range = t.max === undefined ? `>= ${t.min}` : `from ${t.min} to ${t.max}`;
+      return spec.key.endsWith('_ms') ? `a duration ${range} ms (a number of ms, or with a unit: 500ms, 5s, 2m, 1h)` : `a whole number ${range}`;
+    }
     case 'bytes': return `a size in bytes >= ${t.min} (a number, optionally with KiB, MiB, GiB, KB, MB or GB)`;
   }
 }
@@ -200,7 +204,7 @@ function reader(raw: Map<OptionKey, Raw>) {
     list: (key: OptionKey): string[] | undefined => {
       const r = raw.get(key);
       if (r === undefined) return undefined;
-      const items = Array.isArray(r.value) ? r.value : (r.value as string).split(',');
+      const items = Array.isArray(r.value) ? r.value : splitList(r.value as string);
       return items.map((s) => s.trim()).filter((s) => s !== '');
     },
     enum: (key: OptionKey): string => {
@@ -221,8 +225,11 @@ function reader(raw: Map<OptionKey, Raw>) {
       const r = raw.get(key) as Raw;
       const t = spec(key).type;
       const m = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(text(key) ?? '');
-      const unit = UNITS[(m?.[2] ?? '').toLowerCase()];
-      if (m === null || unit === undefined || (t.kind === 'int' && m[2] !== '')) return fail(key, r);
+      const suffix = (m?.[2] ?? '').toLowerCase();
+      // Durations: a bare number is ms, but seconds in a Fluentd variable, as Fluentd reads it.
+      const duration = key.endsWith('_ms');
+      const unit = duration ? DURATION_UNITS[suffix || (r.from.startsWith('FLUENT_') ? 's' : 'ms')] : t.kind === 'bytes' ? SIZE_UNITS[suffix] : suffix === '' ? 1 : undefined;
+      if (m === null || unit === undefined) return fail(key, r);
       const n = Number(m[1]) * unit;
       const min = t.kind === 'int' || t.kind === 'bytes' ? t.min : 0;
       const max = t.kind === 'int' ? t.max : undefined;
@@ -240,6 +247,19 @@ function reader(raw: Map<OptionKey, Raw>) {
       }
     },
   };
+}
+
+/** `a,b`, or a JSON array as Fluentd's `exclude_path` takes it: `["/var/log/containers/fluent*"]`. */
+function splitList(text: string): string[] {
+  if (text.trim().startsWith('[')) {
+    try {
+      const items: unknown = JSON.parse(text);
+      if (Array.isArray(items)) return items.map(String);
+    } catch {
+      // not JSON: read it as a comma-separated list
+    }
+  }
+  return text.split(',');
 }
 
 function kubernetesOn(mode: string, env: Env): boolean {

@@ -1,8 +1,12 @@
 /**
  * Every setting nodetail has, in one table: its key in the YAML file, its environment
- * variables (the first is the canonical one; others are aliases, such as Fluentd's
- * `FLUENT_ELASTICSEARCH_*`), its default and one line of help. The README reproduces it
- * (`node agent/config/print-options.ts`).
+ * variables (the first is the canonical one; others are aliases, such as the
+ * `FLUENT_ELASTICSEARCH_*` variables of fluentd-kubernetes-daemonset), its default and one line
+ * of help. The README reproduces it (`node agent/config/print-options.ts`).
+ *
+ * Durations (`*_ms`) take a unit: `500ms`, `5s`, `2m`, `1h`; a bare number is milliseconds,
+ * except in a Fluentd variable, where it is seconds as in Fluentd. Sizes take KiB/MiB/GiB or
+ * KB/MB/GB.
  */
 
 export type OptionType =
@@ -43,7 +47,7 @@ export const OPTIONS = [
   // -- input
   { key: 'paths', env: ['NODETAIL_PATHS'], type: list, default: ['/var/log/containers/*.log', ...DEFAULT_HOST_LOGS].join(','),
     help: 'Glob patterns of the files to read. Container logs are found through /var/log/containers; host logs are the syslog-style files listed.' },
-  { key: 'exclude_paths', env: ['NODETAIL_EXCLUDE_PATHS'], type: list, default: '',
+  { key: 'exclude_paths', env: ['NODETAIL_EXCLUDE_PATHS', 'FLUENT_CONTAINER_TAIL_EXCLUDE_PATH'], type: list, default: '',
     help: 'Glob patterns of files never read, even when `paths` matches them.' },
   { key: 'read_from', env: ['NODETAIL_READ_FROM'], type: oneOf('head', 'tail'), default: 'head',
     help: 'Where to start in files that were already there at the first start (no checkpoint): head reads them whole, tail only what is written next. Files created later are always read from their start.' },
@@ -54,9 +58,9 @@ export const OPTIONS = [
   { key: 'buffer_max_bytes', env: ['NODETAIL_BUFFER_MAX_BYTES'], type: bytes(1048576), default: '32MiB',
     help: 'Memory budget: bytes read but not yet acknowledged by the output. When it is spent, reading pauses; the files on disk are the buffer.' },
   { key: 'poll_interval_ms', env: ['NODETAIL_POLL_INTERVAL_MS'], type: int(50, 60000), default: '1000',
-    help: 'How often open files are checked for new data when no watch event came.' },
-  { key: 'rescan_interval_ms', env: ['NODETAIL_RESCAN_INTERVAL_MS'], type: int(100, 600000), default: '10000',
-    help: 'How often the glob patterns are expanded again, so that a lost watch event costs latency, never data.' },
+    help: 'How often open files are checked for new data when no watch event came; a file that does not grow is checked less and less often, down to every 10 intervals.' },
+  { key: 'rescan_interval_ms', env: ['NODETAIL_RESCAN_INTERVAL_MS'], type: int(100, 600000), default: '30000',
+    help: 'How often the glob patterns are expanded again. Watch events on the globs\' folders and on the folders of the files being read trigger a rescan at once; this bounds the delay when events are lost (inotify limits).' },
   { key: 'rotate_wait_ms', env: ['NODETAIL_ROTATE_WAIT_MS'], type: int(0, 600000), default: '5000',
     help: 'How long a rotated or deleted file is kept open after it was read to its end without growing, for writes that were still on their way.' },
   // -- state
@@ -100,11 +104,11 @@ export const OPTIONS = [
     help: 'File holding the API key.' },
   { key: 'elasticsearch_bearer_token_file', env: ['NODETAIL_ELASTICSEARCH_BEARER_TOKEN_FILE'], type: str, default: undefined,
     help: 'File holding a bearer token, re-read before each reconnect.' },
-  { key: 'elasticsearch_ca_file', env: ['NODETAIL_ELASTICSEARCH_CA_FILE', 'FLUENT_ELASTICSEARCH_CA_FILE'], type: str, default: undefined,
+  { key: 'elasticsearch_ca_file', env: ['NODETAIL_ELASTICSEARCH_CA_FILE'], type: str, default: undefined,
     help: 'CA bundle for the server certificate (added to the system CAs).' },
-  { key: 'elasticsearch_cert_file', env: ['NODETAIL_ELASTICSEARCH_CERT_FILE', 'FLUENT_ELASTICSEARCH_CLIENT_CERT'], type: str, default: undefined,
+  { key: 'elasticsearch_cert_file', env: ['NODETAIL_ELASTICSEARCH_CERT_FILE'], type: str, default: undefined,
     help: 'Client certificate (PEM) for mutual TLS.' },
-  { key: 'elasticsearch_key_file', env: ['NODETAIL_ELASTICSEARCH_KEY_FILE', 'FLUENT_ELASTICSEARCH_CLIENT_KEY'], type: str, default: undefined,
+  { key: 'elasticsearch_key_file', env: ['NODETAIL_ELASTICSEARCH_KEY_FILE'], type: str, default: undefined,
     help: 'Client private key (PEM) for mutual TLS.' },
   { key: 'elasticsearch_tls_verify', env: ['NODETAIL_ELASTICSEARCH_TLS_VERIFY', 'FLUENT_ELASTICSEARCH_SSL_VERIFY'], type: bool, default: 'true',
     help: 'Verify the server certificate. Turn off only for testing.' },
@@ -124,13 +128,13 @@ export const OPTIONS = [
     help: 'Install an index template for the schema at start-up.' },
   { key: 'batch_max_records', env: ['NODETAIL_BATCH_MAX_RECORDS'], type: int(1), default: '10000',
     help: 'A batch is sent when it holds this many records...' },
-  { key: 'batch_max_bytes', env: ['NODETAIL_BATCH_MAX_BYTES', 'FLUENT_ELASTICSEARCH_BULK_MESSAGE_REQUEST_THRESHOLD'], type: bytes(1024), default: '5MiB',
+  { key: 'batch_max_bytes', env: ['NODETAIL_BATCH_MAX_BYTES'], type: bytes(1024), default: '5MiB',
     help: '...or this many bytes of NDJSON...' },
-  { key: 'batch_max_delay_ms', env: ['NODETAIL_BATCH_MAX_DELAY_MS', 'FLUENT_ELASTICSEARCH_FLUSH_INTERVAL_MS'], type: int(1, 60000), default: '1000',
+  { key: 'batch_max_delay_ms', env: ['NODETAIL_BATCH_MAX_DELAY_MS', 'FLUENT_ELASTICSEARCH_BUFFER_FLUSH_INTERVAL'], type: int(1, 60000), default: '1000',
     help: '...or when its first record is this old.' },
   { key: 'output_concurrency', env: ['NODETAIL_OUTPUT_CONCURRENCY'], type: int(1, 64), default: '2',
     help: 'Bulk requests in flight at most (lowered while the server pushes back).' },
-  { key: 'request_timeout_ms', env: ['NODETAIL_REQUEST_TIMEOUT_MS', 'FLUENT_ELASTICSEARCH_REQUEST_TIMEOUT_MS'], type: int(100), default: '30000',
+  { key: 'request_timeout_ms', env: ['NODETAIL_REQUEST_TIMEOUT_MS', 'FLUENT_ELASTICSEARCH_REQUEST_TIMEOUT'], type: int(100), default: '30000',
     help: 'Timeout of one bulk request.' },
   { key: 'retry_max_backoff_ms', env: ['NODETAIL_RETRY_MAX_BACKOFF_MS'], type: int(10), default: '30000',
     help: 'Longest wait between retries (exponential backoff with full jitter up to this).' },

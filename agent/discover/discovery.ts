@@ -12,6 +12,8 @@ export interface DiscoveryOptions {
   readonly onPaths: (paths: string[], initial: boolean) => Promise<void>;
   /** A watch event says the file at this path changed. */
   readonly onChange: (path: string) => void;
+  /** Directories of the files being read, watched too: symlinked files live outside the globs' roots. */
+  readonly directories: () => Iterable<string>;
 }
 
 /**
@@ -27,6 +29,7 @@ export class Discovery {
   #debounce: NodeJS.Timeout | undefined;
   #scanning: Promise<void> | undefined;
   #again = false;
+  readonly #watched = new Set<string>();
   #stopped = false;
 
   constructor(options: DiscoveryOptions) {
@@ -44,11 +47,14 @@ export class Discovery {
     const soon = () => this.#rescanSoon();
     this.#watcher.on('add', soon).on('unlink', soon).on('addDir', soon).on('unlinkDir', soon);
     this.#watcher.on('change', (path: string) => this.#o.onChange(path));
-    let warned = false;
+    this.#watchDirectories();
+    const warned = new Set<string>();
     this.#watcher.on('error', (err: unknown) => {
-      if (warned) return;
-      warned = true;
-      this.#o.log.warn({ reason: (err as NodeJS.ErrnoException).code ?? String(err) }, 'file watch failed: new data is found by polling alone (raise fs.inotify.max_user_watches?)');
+      const reason = (err as NodeJS.ErrnoException).code ?? String(err);
+      if (warned.has(reason)) return;
+      warned.add(reason);
+      const hint = reason === 'ENOSPC' ? ' (raise fs.inotify.max_user_watches)' : '';
+      this.#o.log.warn({ reason }, `file watch error: the paths concerned are followed by polling alone${hint}`);
     });
   }
 
@@ -82,6 +88,21 @@ export class Discovery {
     return [...found].sort();
   }
 
+  /**
+   * Watches the folders that hold the files being read (/var/log/pods/..., docker's), so a
+   * rotation there (rename + create) triggers a rescan at once.
+   */
+  #watchDirectories(): void {
+    if (this.#watcher === undefined) return;
+    const now = new Set(this.#o.directories());
+    const fresh = [...now].filter((dir) => !this.#watched.has(dir));
+    const gone = [...this.#watched].filter((dir) => !now.has(dir));
+    for (const dir of fresh) this.#watched.add(dir);
+    for (const dir of gone) this.#watched.delete(dir);
+    if (fresh.length > 0) this.#watcher.add(fresh);
+    if (gone.length > 0) this.#watcher.unwatch(gone);
+  }
+
   #rescanSoon(): void {
     if (this.#debounce !== undefined || this.#stopped) return;
     this.#debounce = setTimeout(() => {
@@ -95,6 +116,7 @@ export class Discovery {
     this.#scanning = (async () => {
       try {
         await this.#o.onPaths(await this.scan(), initial);
+        this.#watchDirectories();
       } catch (err) {
         this.#o.log.error({ reason: String(err) }, 'file discovery failed: retrying at the next rescan');
       }

@@ -9,6 +9,13 @@ import { describeFile, isRotatedName } from '../enrich/path-metadata.ts';
 import { fileKey, fingerprint } from './file-identity.ts';
 import { Tailer } from './tailer.ts';
 
+/**
+ * A file that does not grow is polled less and less often, down to once every this many poll
+ * intervals: watch events still wake it at once, and a lost event then costs at most this much
+ * latency. It keeps the idle cost of thousands of files low.
+ */
+const IDLE_POLL_FACTOR = 10;
+
 /** How often checkpoints of files gone from disk are forgotten. */
 const PRUNE_INTERVAL_MS = 60_000;
 
@@ -76,10 +83,20 @@ export class TailManager {
     return backlog;
   }
 
-  /** A watch event said this path changed: read it soon. */
+  /** A watch event said this path changed: read it soon, and poll it often again. */
   changed(path: string): void {
     const tailer = this.#byPath.get(path);
-    if (tailer !== undefined) this.#schedule(tailer);
+    if (tailer === undefined) return;
+    tailer.pollEvery = this.#o.pollIntervalMs;
+    tailer.nextPoll = 0;
+    this.#schedule(tailer);
+  }
+
+  /** The directories holding the files being read (for watches on the real files' folders). */
+  directories(): Set<string> {
+    const dirs = new Set<string>();
+    for (const tailer of this.#tailers.values()) dirs.add(dirname(tailer.path));
+    return dirs;
   }
 
   /**
@@ -89,23 +106,24 @@ export class TailManager {
   async reconcile(paths: readonly string[], initial: boolean): Promise<void> {
     const seen = new Set<string>();
     const byPath = new Map<string, Tailer>();
-    for (const path of [...paths].sort(byPreference)) {
+    const candidates = byPreference(paths).filter((path) => !isRotatedName(path));
+    const stats = await settleAll(candidates, (path) => stat(path));
+    for (const [i, path] of candidates.entries()) {
       if (this.#stopped) return;
-      if (isRotatedName(path)) continue;
-      let key: string;
-      try {
-        const st = await stat(path);
-        if (!st.isFile()) continue;
-        key = fileKey(st.dev, st.ino);
-        this.#problemPaths.delete(path);
-      } catch (err) {
-        this.#pathProblem(path, err);
+      const st = stats[i] as Awaited<ReturnType<typeof stat>> | Error;
+      if (st instanceof Error) {
+        this.#pathProblem(path, st);
         continue;
       }
+      if (!st.isFile()) continue;
+      const key = fileKey(st.dev, st.ino);
+      this.#problemPaths.delete(path);
       seen.add(key);
       const tailer = this.#tailers.get(key) ?? (await this.#open(path, initial, undefined));
       if (tailer === undefined) continue;
+      seen.add(tailer.key); // the path may have been rotated between the stat and the open
       byPath.set(path, tailer);
+      byPath.set(tailer.path, tailer);
       if (tailer.state === 'draining') tailer.state = 'following'; // the path came back
     }
     this.#byPath.clear();
@@ -135,14 +153,16 @@ export class TailManager {
     this.#polling = true;
     try {
       const now = Date.now();
-      for (const tailer of [...this.#tailers.values()]) {
-        if (tailer.state === 'closed' || this.#finished.has(tailer)) continue;
-        let size: number;
-        try {
-          size = await tailer.stat();
-        } catch {
-          continue;
-        }
+      const base = this.#o.pollIntervalMs;
+      const due = [...this.#tailers.values()].filter((t) => t.state !== 'closed' && !this.#finished.has(t) && (t.state === 'draining' || now >= t.nextPoll));
+      const sizes = await settleAll(due, (t) => t.stat());
+      for (const [i, tailer] of due.entries()) {
+        const size = sizes[i];
+        if (typeof size !== 'number' || tailer.state === 'closed') continue;
+        // Back off while idle (with jitter, so thousands of idle files do not poll in step);
+        // growth or a watch event brings a file back to the base interval.
+        tailer.pollEvery = Math.min(Math.max(tailer.pollEvery * 2, base), base * IDLE_POLL_FACTOR);
+        tailer.nextPoll = now + tailer.pollEvery * (0.5 + Math.random() / 2);
         if (size < tailer.offset) {
           this.#o.log.warn({ path: tailer.path, size, offset: tailer.offset }, 'file truncated (copytruncate?): reading it again from the start');
           this.#o.observer.fileEvent(tailer.source, 'truncated');
@@ -152,6 +172,8 @@ export class TailManager {
         } else if (size > tailer.offset) {
           tailer.size = size;
           tailer.lastGrowth = now;
+          tailer.pollEvery = base;
+          tailer.nextPoll = now + base / 2;
           this.#schedule(tailer);
         } else if (tailer.state === 'draining' && now - tailer.lastGrowth >= this.#o.rotateWaitMs && !this.#ready.has(tailer)) {
           this.#finish(tailer);
@@ -359,6 +381,19 @@ async function symlinkHops(path: string): Promise<string[]> {
   return hops;
 }
 
+/**
+ * `fn` over every item, a bounded number at a time (file system calls run on libuv's thread
+ * pool: concurrent ones cost a fraction of sequential awaits); failures come back as Errors.
+ */
+async function settleAll<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<Array<R | Error>> {
+  const results: Array<R | Error> = [];
+  for (let i = 0; i < items.length; i += 256) {
+    const part = items.slice(i, i + 256).map((item) => fn(item).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))));
+    results.push(...(await Promise.all(part)));
+  }
+  return results;
+}
+
 /** The regular files of a directory by file key (compressed and temporary ones left out). */
 async function filesByKey(dir: string): Promise<Map<string, string>> {
   const files = new Map<string, string>();
@@ -382,11 +417,10 @@ async function filesByKey(dir: string): Promise<Map<string, string>> {
 }
 
 /** /var/log/containers links first: they name the container id, which the pods layout does not. */
-function byPreference(a: string, b: string): number {
-  return rank(a) - rank(b);
-}
-
-function rank(path: string): number {
-  const source = describeFile([path]).source;
-  return source === 'containers' ? 0 : source === 'pods' ? 1 : source === 'docker' ? 2 : 3;
+function byPreference(paths: readonly string[]): string[] {
+  const order = { containers: 0, pods: 1, docker: 2, host: 3 };
+  return paths
+    .map((path) => ({ path, rank: order[describeFile([path]).source] }))
+    .sort((a, b) => a.rank - b.rank)
+    .map((p) => p.path);
 }

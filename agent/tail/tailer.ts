@@ -1,3 +1,4 @@
+import { fstat } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { AckTracker } from '../checkpoint/ack-tracker.ts';
 import type { Decoder, Emit } from '../core/decoder.ts';
@@ -52,6 +53,9 @@ export class Tailer {
   /** Size seen by the last stat, and when the file last grew (for rotate_wait). */
   size = 0;
   lastGrowth = Date.now();
+  /** When the poll looks at this file next, and its current interval (backs off while idle). */
+  nextPoll = 0;
+  pollEvery = 0;
   /** Reasons already logged for this file: each problem is logged once per file. */
   readonly reported = new Set<string>();
 
@@ -130,9 +134,9 @@ export class Tailer {
     this.acks = new AckTracker(0);
   }
 
-  async stat(): Promise<number> {
-    const { size } = await this.#fh.stat();
-    return size;
+  /** The file's size now (the callback API: a third of FileHandle.stat's cost, for thousands of polls). */
+  stat(): Promise<number> {
+    return new Promise((resolve, reject) => fstat(this.#fh.fd, (err, st) => (err ? reject(err) : resolve(st.size))));
   }
 
   async close(): Promise<void> {
@@ -148,7 +152,7 @@ export class Tailer {
 
   /** Fingerprints the file and picks its decoder, once its first line is complete. */
   async #identify(): Promise<boolean> {
-    const head = Buffer.alloc(DETECT_BYTES);
+    const head = Buffer.allocUnsafe(DETECT_BYTES);
     const { bytesRead } = await this.#fh.read(head, 0, DETECT_BYTES, 0);
     const first = head.subarray(0, bytesRead);
     const fingerprint = fingerprintOf(first.subarray(0, FINGERPRINT_BYTES), this.key);

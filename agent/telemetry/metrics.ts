@@ -122,7 +122,9 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const registry = new Registry();
   // Standard names (process_cpu_seconds_total, process_resident_memory_bytes, nodejs_heap_*), so
   // the dashboards operators already have for node-exporter-style targets work unchanged.
-  collectDefaultMetrics({ register: registry });
+  // The event-loop lag monitor samples every 100 ms, not prom-client's 10 ms: a hundred wake-ups a
+  // second were most of an idle agent's CPU, and lag worth alerting on is far longer than 100 ms.
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
 
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> =>
     new Counter({ name, help, labelNames, registers: [registry] });
