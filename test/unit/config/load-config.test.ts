@@ -1,0 +1,287 @@
+import { test } from 'node:test';
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '../../../agent/core/errors.ts';
+import { loadConfig, redactUrl, type Config } from '../../../agent/config/load-config.ts';
+
+const ES = { ELASTICSEARCH_URL: 'http://es:9200' };
+
+async function tempDir(t: TestContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'nodetail-config-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A YAML config file in a temp dir; returns the argv that loads it. */
+async function yamlArgs(t: TestContext, text: string): Promise<{ argv: string[]; path: string }> {
+  const path = join(await tempDir(t), 'nodetail.yaml');
+  await writeFile(path, text);
+  return { argv: ['--config', path], path };
+}
+
+/** Asserts loadConfig throws a ConfigError with exactly this key and message. */
+function assertConfigError(argv: string[], env: Record<string, string>, key: string, message: string): ConfigError {
+  let caught: unknown;
+  try {
+    loadConfig(argv, env);
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught instanceof ConfigError, `expected a ConfigError, got ${String(caught)}`);
+  assert.equal(caught.code, 'NODETAIL_CONFIG');
+  assert.equal(caught.key, key);
+  assert.equal(caught.message, `configuration: ${key}: ${message}`);
+  return caught;
+}
+
+function urls(config: Config): string[] | undefined {
+  return config.elasticsearch?.urls.map((u) => u.href);
+}
+
+test('defaults: no file, no environment', () => {
+  const config = loadConfig([], {});
+  assert.deepEqual(config, {
+    paths: ['/var/log/containers/*.log', '/var/log/syslog', '/var/log/messages', '/var/log/secure', '/var/log/*.log'],
+    excludePaths: [],
+    readFrom: 'head',
+    maxRecordBytes: 262_144,
+    readChunkBytes: 262_144,
+    bufferMaxBytes: 33_554_432,
+    pollIntervalMs: 1000,
+    rescanIntervalMs: 30_000,
+    rotateWaitMs: 5000,
+    stateDir: '/var/lib/nodetail',
+    checkpointIntervalMs: 1000,
+    nodeName: hostname(),
+    schema: 'fluentd',
+    dedotKeys: true,
+    kubernetesMetadata: false,
+    kubernetesUrl: undefined,
+    kubernetesServiceHost: undefined,
+    kubernetesServicePort: undefined,
+    kubernetesTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+    kubernetesCaFile: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
+    kubernetesDeletedPodTtlMs: 60_000,
+    podName: undefined,
+    podNamespace: undefined,
+    elasticsearch: undefined,
+    batchMaxRecords: 10_000,
+    batchMaxBytes: 5_242_880,
+    batchMaxDelayMs: 1000,
+    httpPort: 2021,
+    httpAddress: '0.0.0.0',
+    logLevel: 'info',
+    shutdownTimeoutMs: 20_000,
+  });
+});
+
+test('Elasticsearch defaults once a URL is set', () => {
+  const es = loadConfig([], ES).elasticsearch;
+  assert.ok(es !== undefined);
+  assert.deepEqual({ ...es, urls: es.urls.map((u) => u.href) }, {
+    urls: ['http://es:9200/'],
+    username: undefined,
+    password: undefined,
+    apiKey: undefined,
+    bearerTokenFile: undefined,
+    caFile: undefined,
+    certFile: undefined,
+    keyFile: undefined,
+    tlsVerify: true,
+    indexMode: 'logstash',
+    logstashPrefix: 'logstash',
+    logstashDateformat: '%Y.%m.%d',
+    dataStreamDataset: 'kubernetes',
+    dataStreamNamespace: 'default',
+    deterministicIds: true,
+    installTemplate: false,
+    concurrency: 2,
+    requestTimeoutMs: 30_000,
+    retryMaxBackoffMs: 30_000,
+    gzip: false,
+    deadLetterMaxBytes: 104_857_600,
+  });
+});
+
+test('the environment beats the YAML file; an empty variable does not', async (t) => {
+  const { argv } = await yamlArgs(t, 'schema: ecs\nlog_level: debug\nnode_name: from-file\npaths:\n  - /a/*.log\n  - /b/*.log\nbatch_max_delay_ms: 250\n');
+  const fromFile = loadConfig(argv, {});
+  assert.equal(fromFile.schema, 'ecs');
+  assert.equal(fromFile.logLevel, 'debug');
+  assert.equal(fromFile.nodeName, 'from-file');
+  assert.deepEqual(fromFile.paths, ['/a/*.log', '/b/*.log']);
+  assert.equal(fromFile.batchMaxDelayMs, 250);
+  const both = loadConfig(argv, { NODETAIL_SCHEMA: 'FLUENTD', NODETAIL_LOG_LEVEL: '', NODE_NAME: 'node-b', NODETAIL_PATHS: '/c/*.log, /d/*.log,' });
+  assert.equal(both.schema, 'fluentd');
+  assert.equal(both.logLevel, 'debug');
+  assert.equal(both.nodeName, 'node-b');
+  assert.deepEqual(both.paths, ['/c/*.log', '/d/*.log']);
+  // --config=FILE works too.
+  assert.equal(loadConfig([`--config=${argv[1]}`], {}).schema, 'ecs');
+});
+
+test('the first environment variable of an option wins over its aliases', () => {
+  const config = loadConfig([], { NODE_NAME: 'a', NODETAIL_NODE_NAME: 'b', K8S_NODE_NAME: 'c' });
+  assert.equal(config.nodeName, 'a');
+  assert.equal(loadConfig([], { K8S_NODE_NAME: 'c' }).nodeName, 'c');
+});
+
+test('an unknown YAML key is an error naming the key', async (t) => {
+  const { argv, path } = await yamlArgs(t, 'schema: ecs\nelasticsearch_hosts: http://es:9200\n');
+  assertConfigError(argv, {}, 'elasticsearch_hosts', `unknown key in ${path} (the keys are listed in the README's configuration table)`);
+});
+
+test('a missing, unreadable or malformed config file is an error of --config', async (t) => {
+  const dir = await tempDir(t);
+  const missing = join(dir, 'nope.yaml');
+  const err = assertConfigError(['--config', missing], {}, '--config', `cannot read ${missing}: ENOENT: no such file or directory, open '${missing}'`);
+  assert.ok(err.message.includes(missing));
+  assertConfigError(['--config'], {}, '--config', 'expected a file path after --config');
+  const list = join(dir, 'list.yaml');
+  await writeFile(list, '- a\n- b\n');
+  assertConfigError(['--config', list], {}, '--config', `${list} must hold a mapping of option keys`);
+  const bad = join(dir, 'bad.yaml');
+  await writeFile(bad, 'schema: [ecs\n');
+  assert.throws(() => loadConfig(['--config', bad], {}), (e: unknown) => e instanceof ConfigError && e.key === '--config' && e.message.startsWith(`configuration: --config: ${bad} is not valid YAML: `));
+  const empty = join(dir, 'empty.yaml');
+  await writeFile(empty, '# nothing set\n');
+  assert.equal(loadConfig(['--config', empty], {}).schema, 'fluentd');
+});
+
+test('bad values name the key, where it came from, the value and what was expected', async (t) => {
+  assertConfigError([], { NODETAIL_BATCH_MAX_RECORDS: '10k' }, 'batch_max_records (NODETAIL_BATCH_MAX_RECORDS)', 'expected a whole number >= 1, got "10k"');
+  assertConfigError([], { NODETAIL_BATCH_MAX_RECORDS: '0' }, 'batch_max_records (NODETAIL_BATCH_MAX_RECORDS)', 'expected a whole number >= 1, got "0"');
+  assertConfigError([], { NODETAIL_HTTP_PORT: '65536' }, 'http_port (NODETAIL_HTTP_PORT)', 'expected a whole number from 0 to 65535, got "65536"');
+  assertConfigError([], { NODETAIL_HTTP_PORT: '-1' }, 'http_port (NODETAIL_HTTP_PORT)', 'expected a whole number from 0 to 65535, got "-1"');
+  assertConfigError([], { NODETAIL_POLL_INTERVAL_MS: '1.5s' }, 'poll_interval_ms (NODETAIL_POLL_INTERVAL_MS)',
+    'expected a duration from 50 to 60000 ms (a number of ms, or with a unit: 500ms, 5s, 2m, 1h), got "1.5s"');
+  assertConfigError([], { NODETAIL_POLL_INTERVAL_MS: '5 days' }, 'poll_interval_ms (NODETAIL_POLL_INTERVAL_MS)',
+    'expected a duration from 50 to 60000 ms (a number of ms, or with a unit: 500ms, 5s, 2m, 1h), got "5 days"');
+  assertConfigError([], { NODETAIL_ROTATE_WAIT_MS: '1h' }, 'rotate_wait_ms (NODETAIL_ROTATE_WAIT_MS)',
+    'expected a duration from 0 to 600000 ms (a number of ms, or with a unit: 500ms, 5s, 2m, 1h), got "1h"');
+  assertConfigError([], { NODETAIL_MAX_RECORD_BYTES: '12XB' }, 'max_record_bytes (NODETAIL_MAX_RECORD_BYTES)',
+    'expected a size in bytes >= 1024 (a number, optionally with KiB, MiB, GiB, KB, MB or GB), got "12XB"');
+  assertConfigError([], { NODETAIL_MAX_RECORD_BYTES: '1000' }, 'max_record_bytes (NODETAIL_MAX_RECORD_BYTES)',
+    'expected a size in bytes >= 1024 (a number, optionally with KiB, MiB, GiB, KB, MB or GB), got "1000"');
+  assertConfigError([], { NODETAIL_DEDOT_KEYS: 'maybe' }, 'dedot_keys (NODETAIL_DEDOT_KEYS)', 'expected true or false, got "maybe"');
+  assertConfigError([], { NODETAIL_SCHEMA: 'json' }, 'schema (NODETAIL_SCHEMA)', 'expected one of fluentd, ecs, got "json"');
+  assertConfigError([], { NODETAIL_KUBERNETES_METADATA: 'sometimes' }, 'kubernetes_metadata (NODETAIL_KUBERNETES_METADATA)', 'expected one of auto, on, off, got "sometimes"');
+  const { argv, path } = await yamlArgs(t, 'read_from: middle\n');
+  assertConfigError(argv, {}, `read_from (${path}: read_from)`, 'expected one of head, tail, got "middle"');
+  const nested = await yamlArgs(t, 'schema:\n  kind: ecs\n');
+  assertConfigError(nested.argv, {}, 'schema', `in ${nested.path}: expected one of fluentd, ecs, got {"kind":"ecs"}`);
+});
+
+test('sizes take decimal and binary units, any case; booleans take true/false, yes/no, on/off, 1/0', () => {
+  assert.equal(loadConfig([], { NODETAIL_MAX_RECORD_BYTES: '2KB' }).maxRecordBytes, 2000);
+  assert.equal(loadConfig([], { NODETAIL_MAX_RECORD_BYTES: '2kib' }).maxRecordBytes, 2048);
+  assert.equal(loadConfig([], { NODETAIL_BUFFER_MAX_BYTES: '64 MiB' }).bufferMaxBytes, 67_108_864);
+  assert.equal(loadConfig([], { NODETAIL_BUFFER_MAX_BYTES: '1GB' }).bufferMaxBytes, 1e9);
+  assert.equal(loadConfig([], { NODETAIL_BUFFER_MAX_BYTES: '1048576b' }).bufferMaxBytes, 1_048_576);
+  for (const [text, value] of [['true', true], ['YES', true], ['on', true], ['1', true], ['false', false], ['No', false], ['off', false], ['0', false]] as const) {
+    assert.equal(loadConfig([], { NODETAIL_DEDOT_KEYS: text }).dedotKeys, value, text);
+  }
+});
+
+test('durations take units; a bare number is milliseconds, but seconds in a FLUENT_* variable', async (t) => {
+  assert.equal(loadConfig([], { NODETAIL_BATCH_MAX_DELAY_MS: '500ms' }).batchMaxDelayMs, 500);
+  assert.equal(loadConfig([], { NODETAIL_BATCH_MAX_DELAY_MS: '5s' }).batchMaxDelayMs, 5000);
+  assert.equal(loadConfig([], { NODETAIL_BATCH_MAX_DELAY_MS: '250' }).batchMaxDelayMs, 250);
+  assert.equal(loadConfig([], { NODETAIL_ROTATE_WAIT_MS: '2m' }).rotateWaitMs, 120_000);
+  assert.equal(loadConfig([], { NODETAIL_SHUTDOWN_TIMEOUT_MS: '1h' }).shutdownTimeoutMs, 3_600_000);
+  assert.equal(loadConfig([], { FLUENT_ELASTICSEARCH_BUFFER_FLUSH_INTERVAL: '5' }).batchMaxDelayMs, 5000);
+  assert.equal(loadConfig([], { FLUENT_ELASTICSEARCH_BUFFER_FLUSH_INTERVAL: '5s' }).batchMaxDelayMs, 5000);
+  assert.equal(loadConfig([], { FLUENT_ELASTICSEARCH_BUFFER_FLUSH_INTERVAL: '800ms' }).batchMaxDelayMs, 800);
+  assert.equal(loadConfig([], { ...ES, FLUENT_ELASTICSEARCH_REQUEST_TIMEOUT: '10' }).elasticsearch?.requestTimeoutMs, 10_000);
+  assertConfigError([], { FLUENT_ELASTICSEARCH_BUFFER_FLUSH_INTERVAL: '61' }, 'batch_max_delay_ms (FLUENT_ELASTICSEARCH_BUFFER_FLUSH_INTERVAL)',
+    'expected a duration from 1 to 60000 ms (a number of ms, or with a unit: 500ms, 5s, 2m, 1h), got "61"');
+  const { argv } = await yamlArgs(t, 'batch_max_delay_ms: 2s\nrotate_wait_ms: 750\n');
+  const config = loadConfig(argv, {});
+  assert.equal(config.batchMaxDelayMs, 2000);
+  assert.equal(config.rotateWaitMs, 750);
+});
+
+test('FLUENT_ELASTICSEARCH_HOST/PORT/SCHEME/PATH compose the URL; ELASTICSEARCH_URL wins over them', () => {
+  assert.deepEqual(urls(loadConfig([], { FLUENT_ELASTICSEARCH_HOST: 'elasticsearch.logging.svc' })), ['http://elasticsearch.logging.svc:9200/']);
+  assert.deepEqual(urls(loadConfig([], {
+    FLUENT_ELASTICSEARCH_HOST: 'es.example.com', FLUENT_ELASTICSEARCH_PORT: '9243', FLUENT_ELASTICSEARCH_SCHEME: 'https', FLUENT_ELASTICSEARCH_PATH: '/es',
+  })), ['https://es.example.com:9243/es']);
+  assert.deepEqual(urls(loadConfig([], { FLUENT_ELASTICSEARCH_HOST: 'fd00::5' })), ['http://[fd00::5]:9200/']);
+  assert.deepEqual(urls(loadConfig([], { FLUENT_ELASTICSEARCH_HOST: '[::1]', FLUENT_ELASTICSEARCH_PORT: '9201' })), ['http://[::1]:9201/']);
+  assert.deepEqual(urls(loadConfig([], { ...ES, FLUENT_ELASTICSEARCH_HOST: 'other' })), ['http://es:9200/']);
+  assertConfigError([], { FLUENT_ELASTICSEARCH_HOST: 'es', FLUENT_ELASTICSEARCH_SCHEME: 'ftp' }, 'elasticsearch_url (FLUENT_ELASTICSEARCH_HOST)',
+    'expected http:// or https:// URLs, got "ftp://es:9200"');
+});
+
+test('Fluentd aliases set the user, password, TLS verification and prefix', () => {
+  const es = loadConfig([], {
+    FLUENT_ELASTICSEARCH_HOST: 'es', FLUENT_ELASTICSEARCH_USER: 'elastic', FLUENT_ELASTICSEARCH_PASSWORD: 'changeme',
+    FLUENT_ELASTICSEARCH_SSL_VERIFY: 'false', FLUENT_ELASTICSEARCH_LOGSTASH_PREFIX: 'k8s', FLUENT_ELASTICSEARCH_TEMPLATE_OVERWRITE: 'true',
+  }).elasticsearch;
+  assert.equal(es?.username, 'elastic');
+  assert.equal(es?.password, 'changeme');
+  assert.equal(es?.tlsVerify, false);
+  assert.equal(es?.logstashPrefix, 'k8s');
+  assert.equal(es?.installTemplate, true);
+});
+
+test('several Elasticsearch URLs, comma-separated or as a YAML list; a bad one is an error with its password hidden', async (t) => {
+  assert.deepEqual(urls(loadConfig([], { ELASTICSEARCH_URL: 'http://es-0:9200, https://es-1:9200' })), ['http://es-0:9200/', 'https://es-1:9200/']);
+  const { argv } = await yamlArgs(t, 'elasticsearch_url:\n  - http://a:9200\n  - http://b:9200\n');
+  assert.deepEqual(urls(loadConfig(argv, {})), ['http://a:9200/', 'http://b:9200/']);
+  const err = assertConfigError([], { ELASTICSEARCH_URL: 'ftp://elastic:hunter2@es:21' }, 'elasticsearch_url', 'expected http:// or https:// URLs, got "ftp://elastic:<redacted>@es:21"');
+  assert.ok(!err.message.includes('hunter2'));
+  assertConfigError([], { ELASTICSEARCH_URL: 'http://elastic:hunter2@es:92x0' }, 'elasticsearch_url', 'expected http:// or https:// URLs, got "http://elastic:<redacted>@es:92x0"');
+  assert.equal(redactUrl('https://u:p@h:1/x'), 'https://u:<redacted>@h:1/x');
+  assert.equal(redactUrl('https://h:1/x'), 'https://h:1/x');
+});
+
+test('FLUENT_CONTAINER_TAIL_EXCLUDE_PATH in its JSON-array form, or comma-separated; NODETAIL_EXCLUDE_PATHS first', () => {
+  assert.deepEqual(loadConfig([], { FLUENT_CONTAINER_TAIL_EXCLUDE_PATH: '["/var/log/containers/fluent*", "/var/log/containers/*_kube-system_*"]' }).excludePaths,
+    ['/var/log/containers/fluent*', '/var/log/containers/*_kube-system_*']);
+  assert.deepEqual(loadConfig([], { FLUENT_CONTAINER_TAIL_EXCLUDE_PATH: '/a/*,/b/*' }).excludePaths, ['/a/*', '/b/*']);
+  // Not JSON after all: read as a comma-separated list.
+  assert.deepEqual(loadConfig([], { FLUENT_CONTAINER_TAIL_EXCLUDE_PATH: '[ab]*.log,/c' }).excludePaths, ['[ab]*.log', '/c']);
+  assert.deepEqual(loadConfig([], { NODETAIL_EXCLUDE_PATHS: '/x', FLUENT_CONTAINER_TAIL_EXCLUDE_PATH: '["/y"]' }).excludePaths, ['/x']);
+});
+
+test('kubernetes_metadata auto follows KUBERNETES_SERVICE_HOST; on and off force it', () => {
+  const inCluster = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' };
+  const config = loadConfig([], inCluster);
+  assert.equal(config.kubernetesMetadata, true);
+  assert.equal(config.kubernetesServiceHost, '10.96.0.1');
+  assert.equal(config.kubernetesServicePort, '443');
+  assert.equal(loadConfig([], {}).kubernetesMetadata, false);
+  assert.equal(loadConfig([], { KUBERNETES_SERVICE_HOST: '' }).kubernetesMetadata, false);
+  assert.equal(loadConfig([], { ...inCluster, NODETAIL_KUBERNETES_METADATA: 'off' }).kubernetesMetadata, false);
+  assert.equal(loadConfig([], { NODETAIL_KUBERNETES_METADATA: 'On' }).kubernetesMetadata, true);
+});
+
+test('secrets are read from *_file settings (trimmed), which win over inline values', async (t) => {
+  const dir = await tempDir(t);
+  const passwordFile = join(dir, 'password');
+  const apiKeyFile = join(dir, 'api-key');
+  await writeFile(passwordFile, 's3cret-from-file\n');
+  await writeFile(apiKeyFile, '  aWQ6a2V5  \n');
+  const es = loadConfig([], {
+    ...ES, ELASTICSEARCH_PASSWORD: 'inline', NODETAIL_ELASTICSEARCH_PASSWORD_FILE: passwordFile, NODETAIL_ELASTICSEARCH_API_KEY_FILE: apiKeyFile,
+  }).elasticsearch;
+  assert.equal(es?.password, 's3cret-from-file');
+  assert.equal(es?.apiKey, 'aWQ6a2V5');
+  assert.equal(loadConfig([], { ...ES, ELASTICSEARCH_API_KEY: 'inline-key' }).elasticsearch?.apiKey, 'inline-key');
+  const missing = join(dir, 'missing');
+  assertConfigError([], { ...ES, NODETAIL_ELASTICSEARCH_PASSWORD_FILE: missing }, 'elasticsearch_password_file', `cannot read ${missing}: ENOENT`);
+});
+
+test('a secret given a non-scalar value in YAML is reported without its value', { todo: 'yamlValue() puts JSON.stringify(value) in the message without checking spec.secret' }, async (t) => {
+  const { argv, path } = await yamlArgs(t, 'elasticsearch_password:\n  - hunter2\n');
+  assertConfigError(argv, {}, 'elasticsearch_password', `in ${path}: expected a string, got <redacted>`);
+});
+
+test('a YAML syntax error does not quote the line that holds a secret', { todo: 'readConfigFile() passes the yaml error message on, and its code frame shows the offending line' }, async (t) => {
+  const { argv } = await yamlArgs(t, 'elasticsearch_password: hunter2: x\n');
+  assert.throws(() => loadConfig(argv, {}), (e: unknown) => e instanceof ConfigError && e.key === '--config' && e.message.includes('line 1') && !e.message.includes('hunter2'));
+});
