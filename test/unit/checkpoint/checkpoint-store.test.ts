@@ -180,3 +180,16 @@ test('a checkpoint file that cannot be read (a directory) makes load() reject in
   await assert.rejects(store.load(), { code: 'EISDIR' });
   assert.equal(store.recovered, false);
 });
+
+test('a state dir removed under the store makes flush() reject; once it is back, the same changes are written', async (t) => {
+  const dir = join(await tempDir(t), 'state');
+  const store = new CheckpointStore(dir, captureLog().log);
+  await store.load();
+  store.set('1:10', A);
+  await rm(dir, { recursive: true });
+  await assert.rejects(store.flush(), { code: 'ENOENT' });
+  await mkdir(dir);
+  assert.equal(await store.flush(), true);
+  assert.deepEqual(JSON.parse(await readFile(store.path, 'utf8')), { version: 1, files: { '1:10': A } });
+  assert.deepEqual(await readdir(dir), ['checkpoints.json']);
+});
