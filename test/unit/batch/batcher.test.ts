@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Batcher, type BatcherOptions, type ClosedBatch } from '../../../agent/batch/batcher.ts';
+import { Batcher, type BatchSegment, type BatcherOptions, type ClosedBatch } from '../../../agent/batch/batcher.ts';
 import { AckTracker } from '../../../agent/checkpoint/ack-tracker.ts';
 import type { LogFile, LogRecord } from '../../../agent/core/record.ts';
 
@@ -63,9 +63,9 @@ test('a batch closes at maxRecords, at once; the rest waits for the next close',
   assert.notEqual(second.segments[0]?.segment, first.segments[0]?.segment);
   assert.equal(tracker.inFlight(), 2);
   // Acknowledged out of order, the offset waits for the first batch.
-  tracker.ack((second.segments[0] as (typeof second.segments)[number]).segment);
+  tracker.ack((second.segments[0] as BatchSegment<string>).segment);
   assert.equal(tracker.acked, 0);
-  tracker.ack((first.segments[0] as (typeof first.segments)[number]).segment);
+  tracker.ack((first.segments[0] as BatchSegment<string>).segment);
   assert.equal(tracker.acked, 25);
 });
 

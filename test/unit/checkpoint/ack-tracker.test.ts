@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AckTracker } from '../../../agent/checkpoint/ack-tracker.ts';
+import { AckTracker, type Segment } from '../../../agent/checkpoint/ack-tracker.ts';
 
 test('a new tracker starts acknowledged up to its offset, with nothing in flight', () => {
   const t = new AckTracker(4096);
@@ -74,7 +74,7 @@ test('thousands of segments acknowledged in reverse, then in order, keep exact v
   const t = new AckTracker(0);
   const blocked = t.open(1);
   const segments = Array.from({ length: 3000 }, (_, i) => t.open(2 + i));
-  for (let i = segments.length - 1; i >= 0; i--) assert.equal(t.ack(segments[i]!), 0);
+  for (let i = segments.length - 1; i >= 0; i--) assert.equal(t.ack(segments[i] as Segment), 0);
   assert.equal(t.inFlight(), 3001);
   assert.equal(t.ack(blocked), 3001);
   assert.equal(t.acked, 3001);
