@@ -214,3 +214,48 @@ test('truncated() starts again at 0 with a new tracker and a new identity for ne
   assert.notEqual(newFile?.idPrefix, oldFile?.idPrefix);
   assert.equal(records[0]?.file, newFile);
 });
+
+test('a first line over 256 bytes waits for its newline before the format is told; one over 64 KiB does not wait', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'app.log');
+  await writeFile(path, 'a'.repeat(300));
+  const tailer = await openTailer(t, path, { maxRecordBytes: 100_000 });
+  const buf = Buffer.alloc(4096);
+  assert.deepEqual(await tailer.read(buf), { records: [], bytes: 0 });
+  assert.equal(tailer.file, undefined);
+  await appendFile(path, '\nb\n');
+  assert.deepEqual((await readAll(tailer, buf)).map(fields), [
+    { offset: 0, resume: 301, message: 'a'.repeat(300), stream: undefined, truncated: false, error: undefined },
+    { offset: 301, resume: 303, message: 'b', stream: undefined, truncated: false, error: undefined },
+  ]);
+
+  const huge = join(dir, 'huge.log');
+  await writeFile(huge, 'h'.repeat(64 * 1024 + 10));
+  const other = await openTailer(t, huge, { maxRecordBytes: 1024 });
+  assert.deepEqual(await readAll(other, buf), []);
+  assert.equal(other.file?.idPrefix, fingerprintOf(Buffer.alloc(256, 'h'), other.key));
+  assert.equal(other.pendingStart(), 0);
+  await appendFile(huge, '\n');
+  assert.deepEqual((await readAll(other, buf)).map(fields), [
+    { offset: 0, resume: 64 * 1024 + 11, message: 'h'.repeat(1024), stream: undefined, truncated: true, error: undefined },
+  ]);
+});
+
+test('a docker json-file is decoded as docker, with its container id from the path', async (t) => {
+  const dir = await tempDir(t);
+  const id = 'f'.repeat(64);
+  const folder = join(dir, 'containers', id);
+  await mkdir(folder, { recursive: true });
+  const path = join(folder, `${id}-json.log`);
+  const l1 = '{"log":"hello\\n","stream":"stdout","time":"2026-11-22T10:00:00.5Z"}\n';
+  const l2 = '{"log":"oops\\n","stream":"stderr","time":"2026-11-22T10:00:01Z"}\n';
+  await writeFile(path, l1 + l2);
+  const tailer = await openTailer(t, path);
+  assert.equal(tailer.source, 'docker');
+  const records = await readAll(tailer, Buffer.alloc(4096));
+  assert.deepEqual(records.map((r) => ({ ...fields(r), time: r.time })), [
+    { offset: 0, resume: l1.length, message: 'hello', stream: 'stdout', truncated: false, error: undefined, time: '2026-11-22T10:00:00.5Z' },
+    { offset: l1.length, resume: l1.length + l2.length, message: 'oops', stream: 'stderr', truncated: false, error: undefined, time: '2026-11-22T10:00:01Z' },
+  ]);
+  assert.deepEqual(tailer.file?.meta, { containerId: id });
+});
