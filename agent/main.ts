@@ -122,4 +122,11 @@ async function main(): Promise<void> {
   }, 'nodetail started');
 }
 
-await main();
+try {
+  await main();
+} catch (err) {
+  // Configuration that only shows as wrong once used (an unwritable state dir, unreadable TLS files).
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`nodetail: ${err.message}\n`);
+  process.exit(2);
+}

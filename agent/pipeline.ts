@@ -3,7 +3,7 @@ import { ByteBudget } from './batch/byte-budget.ts';
 import { Batcher, type ClosedBatch } from './batch/batcher.ts';
 import { CheckpointStore } from './checkpoint/checkpoint-store.ts';
 import type { Config } from './config/load-config.ts';
-import { ShutdownError } from './core/errors.ts';
+import { ConfigError, ShutdownError } from './core/errors.ts';
 import type { Log } from './core/log.ts';
 import type { Observer, PipelineState } from './core/observer.ts';
 import type { LogRecord } from './core/record.ts';
@@ -75,7 +75,9 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
       observer.recordsRead(tailer.source, records.length, bytes);
       const namespace = tailer.file?.meta.namespace;
       if (namespace !== undefined) observer.namespaceRecords(namespace, records.length, bytes);
-      budget.take(batcher.add(tailer, tailer.acks, records));
+      const encoded = batcher.add(tailer, tailer.acks, records);
+      budget.take(encoded);
+      if (bytes > 0 && encoded > 0) tailer.encodedPerByte = Math.max(1, encoded / bytes);
     },
   });
 
@@ -159,7 +161,11 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
   return {
     state,
     async start() {
-      await store.load();
+      try {
+        await store.load();
+      } catch (err) {
+        throw new ConfigError('state_dir', `cannot use ${JSON.stringify(config.stateDir)} for checkpoints: ${(err as NodeJS.ErrnoException).code ?? String(err)} (set NODETAIL_STATE_DIR to a writable directory)`);
+      }
       manager.start();
       await discovery.start();
       checkpointTimer = setInterval(() => void persist(), config.checkpointIntervalMs);

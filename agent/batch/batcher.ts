@@ -53,8 +53,9 @@ export class Batcher<F> {
   add(file: F, tracker: AckTracker, records: readonly LogRecord[]): number {
     const { encode, maxRecords, maxBytes } = this.#o;
     let added = 0;
-    let part = this.#segmentFor(file, tracker);
     for (const record of records) {
+      // Looked up per record (a cached hit): a batch closed mid-chunk must not leave an empty segment open.
+      const part = this.#segmentFor(file, tracker);
       const item = encode(record);
       if (item !== undefined) {
         this.#items.push(item);
@@ -66,7 +67,6 @@ export class Batcher<F> {
       if (this.#items.length >= maxRecords || this.#bytes >= maxBytes) {
         this.#lastTime = record.time;
         this.flush();
-        part = this.#segmentFor(file, tracker);
       }
     }
     const last = records[records.length - 1];

@@ -6,7 +6,7 @@
 export class ByteBudget {
   readonly limit: number;
   #held = 0;
-  #waiters: Array<() => void> = [];
+  #waiters: Array<{ bytes: number; wake: () => void }> = [];
 
   constructor(limit: number) {
     this.limit = limit;
@@ -27,23 +27,24 @@ export class ByteBudget {
 
   release(bytes: number): void {
     this.#held -= bytes;
-    if (this.#held < this.limit && this.#waiters.length > 0) {
-      const waiters = this.#waiters;
-      this.#waiters = [];
-      for (const wake of waiters) wake();
-    }
+    if (this.#waiters.length === 0) return;
+    const free = this.limit - this.#held;
+    const ready = this.#waiters.filter((w) => w.bytes <= free);
+    if (ready.length === 0) return;
+    this.#waiters = this.#waiters.filter((w) => w.bytes > free);
+    for (const w of ready) w.wake();
   }
 
-  /** Resolves once there is room (at once when there is). */
-  room(): Promise<void> {
-    if (!this.full()) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push(resolve));
+  /** Resolves once `bytes` (default 1) fit under the limit: at once when they do. */
+  room(bytes = 1): Promise<void> {
+    if (this.limit - this.#held >= bytes) return Promise.resolve();
+    return new Promise((wake) => this.#waiters.push({ bytes, wake }));
   }
 
   /** Wakes every waiter (shutdown). */
   wakeAll(): void {
     const waiters = this.#waiters;
     this.#waiters = [];
-    for (const wake of waiters) wake();
+    for (const w of waiters) w.wake();
   }
 }

@@ -136,6 +136,7 @@ function parse(text: string): Map<string, Checkpoint> | undefined {
   if (typeof files !== 'object' || files === null) return undefined;
   const entries = new Map<string, Checkpoint>();
   for (const [key, value] of Object.entries(files)) {
+    if (typeof value !== 'object' || value === null) return undefined;
     const c = value as Partial<Checkpoint>;
     if (typeof c.offset !== 'number' || !Number.isSafeInteger(c.offset) || c.offset < 0 || typeof c.fingerprint !== 'string' || typeof c.path !== 'string') return undefined;
     entries.set(key, { offset: c.offset, fingerprint: c.fingerprint, path: c.path });

@@ -153,9 +153,13 @@ function readConfigFile(argv: readonly string[]): { path: string; values: Record
   }
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = parseYaml(text, { prettyErrors: false });
   } catch (err) {
-    throw new ConfigError('--config', `${path} is not valid YAML: ${(err as Error).message}`);
+    // Only the error's kind and position: the yaml library's message quotes the line, which may hold a secret.
+    const { code, pos } = err as { code?: string; pos?: [number, number] };
+    const before = pos === undefined ? undefined : text.slice(0, pos[0]).split('\n');
+    const at = before === undefined ? '' : ` at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
+    throw new ConfigError('--config', `${path} is not valid YAML${at} (${code ?? 'syntax error'})`);
   }
   if (doc === null || doc === undefined) return { path, values: {} };
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError('--config', `${path} must hold a mapping of option keys`);
@@ -169,7 +173,7 @@ function readConfigFile(argv: readonly string[]): { path: string; values: Record
 function yamlValue(spec: OptionSpec, value: unknown, path: string): string | readonly string[] {
   if (spec.type.kind === 'list' && Array.isArray(value)) return value.map(String);
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
-  throw new ConfigError(spec.key, `in ${path}: expected ${describe(spec)}, got ${JSON.stringify(value)}`);
+  throw new ConfigError(spec.key, `in ${path}: expected ${describe(spec)}, got ${spec.secret ? '<redacted>' : JSON.stringify(value)}`);
 }
 
 function describe(spec: OptionSpec): string {

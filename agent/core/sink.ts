@@ -3,7 +3,10 @@ import type { LogRecord } from './record.ts';
 /** Records serialised in a sink's wire format, one string per record, sent together. */
 export interface Batch {
   readonly items: readonly string[];
-  /** Sum of the UTF-8 byte lengths of `items`. */
+  /**
+   * Sum of the string lengths of `items` (UTF-16 units: the bytes of ASCII text, fewer than the
+   * UTF-8 bytes of other text). Cheap to keep per item; a sink that needs exact bytes measures its body.
+   */
   readonly bytes: number;
 }
 

@@ -16,6 +16,9 @@ import { Tailer } from './tailer.ts';
  */
 const IDLE_POLL_FACTOR = 10;
 
+/** The smallest read, so that a nearly spent budget still makes progress in useful steps. */
+const MIN_READ_BYTES = 4096;
+
 /** How often checkpoints of files gone from disk are forgotten. */
 const PRUNE_INTERVAL_MS = 60_000;
 
@@ -213,26 +216,33 @@ export class TailManager {
   async #pump(): Promise<void> {
     this.#pumping = true;
     try {
+      const budget = this.#o.budget;
       while (this.#ready.size > 0 && !this.#stopped) {
-        if (this.#o.budget.full()) {
+        const tailer = this.#ready.values().next().value as Tailer;
+        // Read no more than what, once encoded, fits the room left in the budget; when not even a
+        // small read fits, wait for acknowledgements to make room (the files on disk are the buffer).
+        const smallest = Math.min(MIN_READ_BYTES * tailer.encodedPerByte, budget.limit / 4);
+        const room = budget.limit - budget.held();
+        if (room < smallest) {
           this.#paused = true;
-          await this.#o.budget.room();
+          await budget.room(smallest);
           this.#paused = false;
           continue;
         }
-        const tailer = this.#ready.values().next().value as Tailer;
         this.#ready.delete(tailer);
         if (tailer.state === 'closed') continue;
+        // A margin of a quarter over the last chunk's expansion: the next chunk's lines may be shorter.
+        const size = Math.min(this.#buf.length, Math.max(MIN_READ_BYTES, Math.floor(room / (tailer.encodedPerByte * 1.25))));
         let result: { records: LogRecord[]; bytes: number };
         try {
-          result = await tailer.read(this.#buf);
+          result = await tailer.read(size === this.#buf.length ? this.#buf : this.#buf.subarray(0, size));
         } catch (err) {
           this.#fileProblem(tailer, 'unreadable', err);
           continue;
         }
         if (result.records.length > 0 || result.bytes > 0) this.#o.onRecords(tailer, result.records, result.bytes);
-        // A full chunk means there is probably more: go round the other files first, then read on.
-        if (result.bytes === this.#buf.length) this.#ready.add(tailer);
+        // A full read means there is probably more: go round the other files first, then read on.
+        if (result.bytes === size) this.#ready.add(tailer);
       }
     } finally {
       this.#pumping = false;

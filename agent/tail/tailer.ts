@@ -53,6 +53,11 @@ export class Tailer {
   /** Size seen by the last stat, and when the file last grew (for rotate_wait). */
   size = 0;
   lastGrowth = Date.now();
+  /**
+   * Encoded bytes per byte read, measured on the last chunk: reads are sized so that what they
+   * become fits the room left in the memory budget.
+   */
+  encodedPerByte = 2;
   /** When the poll looks at this file next, and its current interval (backs off while idle). */
   nextPoll = 0;
   pollEvery = 0;

@@ -22,8 +22,9 @@ export const FAST_ENV: Readonly<Record<string, string>> = {
 };
 
 /**
- * The real agent (`node agent/main.ts`) as a child process. With no ELASTICSEARCH_URL its
- * records arrive on stdout, one JSON document per line, and its self-log on stderr.
+ * The real agent (`node agent/main.ts`) as a child process. With no Elasticsearch configured
+ * its records arrive on stdout, one JSON document per line, and its self-log on stderr; with
+ * one, the self-log is on stdout (and `records` stays empty).
  */
 export class AgentProcess {
   readonly child: ChildProcess;
@@ -42,19 +43,18 @@ export class AgentProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
       ...options,
     });
+    const merged = { ...FAST_ENV, ...env };
+    const logsOnStdout = Boolean(merged.ELASTICSEARCH_URL || merged.FLUENT_ELASTICSEARCH_HOST);
+    const toLogs = (line: string) => this.logs.push(parseLine(line));
+    // A stdout line that is not JSON is kept as { unparsed } so that record counts show it.
+    const toRecords = (line: string) => this.records.push(parseLine(line));
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       this.#stdout += chunk;
-      this.#stdout = drainLines(this.#stdout, (line) => this.records.push(JSON.parse(line)));
+      this.#stdout = drainLines(this.#stdout, logsOnStdout ? toLogs : toRecords);
     });
     this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       this.#stderr += chunk;
-      this.#stderr = drainLines(this.#stderr, (line) => {
-        try {
-          this.logs.push(JSON.parse(line));
-        } catch {
-          this.logs.push({ raw: line });
-        }
-      });
+      this.#stderr = drainLines(this.#stderr, toLogs);
     });
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
   }
@@ -84,6 +84,14 @@ export class AgentProcess {
   async kill9(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
     await this.exited;
+  }
+}
+
+function parseLine(line: string): Record<string, unknown> {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return { unparsed: line };
   }
 }
 
