@@ -4,8 +4,8 @@
  * by `_id` (the fake keeps documents as Elasticsearch would), and every written `seq=` line
  * must be there exactly once, whatever the server did meanwhile.
  *
- * With ELASTICSEARCH_URL set the agent's self-log is on stdout, so `AgentProcess.records` holds
- * the agent's log lines here (not records): helpers below read them as such.
+ * With ELASTICSEARCH_URL set the agent's self-log is on stdout; AgentProcess collects it in
+ * `logs` as it does stderr's in stdout mode.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -35,10 +35,10 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
       last = error;
     }
     if (agent !== undefined && agent.child.exitCode !== null) {
-      throw new Error(`agent exited (${agent.child.exitCode}) while waiting for ${what}; log: ${JSON.stringify(agent.records.slice(-10))}`);
+      throw new Error(`agent exited (${agent.child.exitCode}) while waiting for ${what}; log: ${JSON.stringify(agent.logs.slice(-10))}`);
     }
     if (Date.now() > deadline) {
-      const tail = agent === undefined ? '' : `; log: ${JSON.stringify(agent.records.slice(-5))}`;
+      const tail = agent === undefined ? '' : `; log: ${JSON.stringify(agent.logs.slice(-5))}`;
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : ` (${String(last)})`}${tail}`);
     }
     await sleep(50);
@@ -63,7 +63,7 @@ const scrape = async (port: number): Promise<Families> => parseFamilies((await g
 
 /** The agent's HTTP port, from its start-up line (on stdout with an Elasticsearch output). */
 async function started(agent: AgentProcess): Promise<number> {
-  const line = await until('the start-up log line', () => agent.records.find((l) => l.msg === 'nodetail started'), 20_000, agent);
+  const line = await until('the start-up log line', () => agent.logs.find((l) => l.msg === 'nodetail started'), 20_000, agent);
   return line.httpPort as number;
 }
 
@@ -235,7 +235,7 @@ test('the server down 30 s mid-stream while lines keep coming: the agent stays u
   }, 10_000, agent);
   assert.match(unready, /output elasticsearch/);
   const stored = r.es.count();
-  const outage = await until('the outage in the self-log', () => agent.records.find((l) => String(l.msg).includes('cannot reach the server')), 10_000, agent);
+  const outage = await until('the outage in the self-log', () => agent.logs.find((l) => String(l.msg).includes('cannot reach the server')), 10_000, agent);
   assert.equal(outage.level, 'error');
   while (Date.now() - downAt < 30_000) {
     await sleep(1000);
@@ -252,7 +252,7 @@ test('the server down 30 s mid-stream while lines keep coming: the agent stays u
   assertEachOnce(r.es, r.containers, lines);
   // Mid-stream: at 200 lines/s per container, 25 s or more of lines were written while it was down.
   assert.ok(2 * lines - stored >= 2 * 200 * 25, `only ${2 * lines - stored} lines came after the outage began`);
-  assert.ok(agent.records.some((l) => l.recovered === 'unreachable'), 'the recovery was not logged');
+  assert.ok(agent.logs.some((l) => l.recovered === 'unreachable'), 'the recovery was not logged');
   assert.equal((await get(port, '/readyz')).status, 200);
   t.diagnostic(`outage ${Math.round((Date.now() - downAt) / 1000)} s: ${stored} documents before it, ${mib(held)} held during it, ${2 * lines} lines in the end, each once`);
   await assertNothingResent(r, agent);
@@ -333,7 +333,7 @@ test('a mapping rejection: the record is in dead-letters.ndjson with the reason,
   const m = await scrape(port);
   assert.equal(valueOf(m, 'nodetail_output_dead_letters_total', { reason: 'mapping' }), 2);
   assert.equal(valueOf(m, 'nodetail_output_records_total'), lines - 2);
-  const warning = agent.records.find((l) => String(l.msg).includes('in the dead-letter file with the reason'));
+  const warning = agent.logs.find((l) => String(l.msg).includes('in the dead-letter file with the reason'));
   assert.equal(warning?.type, 'document_parsing_exception');
 
   // The checkpoint moves past the rejected records: after a clean stop it is the file's end,
@@ -617,7 +617,7 @@ test('Fluentd variables (FLUENT_ELASTICSEARCH_HOST/PORT/SCHEME/USER/PASSWORD/LOG
   const basic = `Basic ${Buffer.from(`fluent:${password}`).toString('base64')}`;
   assert.deepEqual([...new Set(r.es.requests().map((q) => q.headers.authorization))], [basic]);
   assert.equal(r.es.stats().requestStatuses[401], undefined);
-  const detected = agent.records.find((l) => l.msg === 'Elasticsearch output: server detected');
+  const detected = agent.logs.find((l) => l.msg === 'Elasticsearch output: server detected');
   assert.equal(detected?.host, r.es.url);
   assert.equal(detected?.auth, 'basic (user fluent)');
   assert.deepEqual(await agent.stop(), { code: 0, signal: null });
@@ -632,7 +632,7 @@ test('a wrong password: a clear error in the self-log without the password, /rea
   const agent = r.agent({ ELASTICSEARCH_USERNAME: 'elastic', ELASTICSEARCH_PASSWORD: wrong, NODETAIL_RETRY_MAX_BACKOFF_MS: '200', NODETAIL_SHUTDOWN_TIMEOUT_MS: '500' });
   const output = captureOutput(agent);
   const port = await started(agent);
-  const refused = await until('the refusal in the self-log', () => agent.records.find((l) => String(l.msg).includes('refused the credentials')), 10_000, agent);
+  const refused = await until('the refusal in the self-log', () => agent.logs.find((l) => String(l.msg).includes('refused the credentials')), 10_000, agent);
   assert.equal(refused.level, 'error');
   assert.equal(refused.msg, 'Elasticsearch output: the server refused the credentials (401); check elasticsearch_username / elasticsearch_password / elasticsearch_api_key / elasticsearch_bearer_token_file. Not ready; retrying slowly');
   assert.equal(refused.status, 401);
@@ -653,7 +653,7 @@ test('a wrong password: a clear error in the self-log without the password, /rea
   assert.ok((r.es.stats().requestStatuses[401] ?? 0) > attempts, 'the agent stopped trying');
   assert.equal(r.es.count(), 0);
   // Loud once, not at every retry.
-  assert.equal(agent.records.filter((l) => String(l.msg).includes('refused the credentials')).length, 1);
+  assert.equal(agent.logs.filter((l) => String(l.msg).includes('refused the credentials')).length, 1);
   assert.deepEqual(await agent.stop(), { code: 0, signal: null });
   const text = output();
   assert.ok(text.includes('refused the credentials'), 'the output was not captured');
