@@ -299,25 +299,29 @@ export class TailManager {
   }
 
   /**
-   * After a restart: rotated files (`0.log.<time>`, `x-json.log.1`) beside the followed ones
-   * may hold lines the agent never read: rotated while it was down, or while it was draining
-   * them when it died. Known ones resume from their checkpoint; unknown ones were created and
-   * rotated while the agent was down, and are read from their head (but not on the very first
-   * start, where `read_from` decides). Compressed (`.gz`) and temporary files are never read.
+   * After a restart: container logs beside the followed ones may hold lines the agent never
+   * read: files rotated (`0.log.<time>`, `x-json.log.1`) or left behind by a container restart
+   * (`0.log` once `1.log` is linked) while it was down or while it was draining them when it
+   * died. Known ones resume from their checkpoint. Unknown ones appeared while the agent was down
+   * and are read from their head; on the very first start, `read_from` decides, as for every
+   * file. Only container log folders are searched (never /var/log itself), and compressed
+   * (`.gz`) and temporary files are never read.
    */
   async #adoptRotated(): Promise<void> {
     const dirs = new Set<string>();
     for (const tailer of this.#tailers.values()) dirs.add(dirname(tailer.path));
     for (const [, checkpoint] of this.#o.store.entries()) dirs.add(dirname(checkpoint.path));
+    const fresh = this.#o.store.fresh;
     for (const dir of dirs) {
       for (const [key, path] of await filesByKey(dir)) {
-        if (this.#tailers.has(key) || !isRotatedName(path)) continue;
+        if (this.#tailers.has(key) || !isContainerLog(path)) continue;
         const checkpoint = this.#o.store.get(key);
-        if (checkpoint === undefined && this.#o.store.fresh) continue;
-        const tailer = await this.#open(path, false, checkpoint ?? 'head');
+        const tailer = checkpoint !== undefined
+          ? await this.#open(path, false, checkpoint)
+          : await this.#open(path, fresh, fresh ? undefined : 'head');
         if (tailer === undefined) continue;
         tailer.state = 'draining';
-        this.#o.log.info({ path, offset: tailer.offset }, 'reading a rotated file to its end');
+        this.#o.log.info({ path, offset: tailer.offset }, 'reading a container log that is no longer linked (rotated, or from before a restart) to its end');
       }
     }
     await this.#pruneCheckpoints();
@@ -424,6 +428,12 @@ async function filesByKey(dir: string): Promise<Map<string, string>> {
     }
   }
   return files;
+}
+
+/** A container log in the kubelet's or docker's layout, current or rotated (not compressed). */
+function isContainerLog(path: string): boolean {
+  const source = describeFile([path]).source;
+  return (source === 'pods' || source === 'docker') && !path.endsWith('.gz');
 }
 
 /** /var/log/containers links first: they name the container id, which the pods layout does not. */
