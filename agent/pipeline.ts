@@ -55,7 +55,7 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
     encode: (record) => (documents.excluded(record.file) ? undefined : sink.encode(record)),
     onBatch: (batch) => {
       inFlight.add(batch);
-      if (batch.items.length === 0) acknowledge(batch);
+      if (batch.ends.length === 0) acknowledge(batch);
       else send(batch);
     },
   });
@@ -107,6 +107,7 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
   function acknowledge(batch: ClosedBatch<Tailer>): void {
     inFlight.delete(batch);
     budget.release(batch.bytes);
+    batcher.recycle(batch);
     lastProgress = Date.now();
     for (const { file: tailer, tracker, segment } of batch.segments) {
       tracker.ack(segment);

@@ -1,6 +1,7 @@
 import type { AckTracker, Segment } from '../checkpoint/ack-tracker.ts';
 import type { Batch } from '../core/sink.ts';
 import type { LogRecord } from '../core/record.ts';
+import { BodyBuilder } from './body-builder.ts';
 
 /** The part of a batch that came from one file: acknowledged through its tracker. */
 export interface BatchSegment<F> {
@@ -29,13 +30,13 @@ export interface BatcherOptions<F> {
 
 /**
  * Groups encoded records into batches that close on a count, a size or an age. Each record is
- * serialised exactly once, here, straight into the sink's format. A batch remembers, per
- * file, the offset to resume from once it is acknowledged.
+ * serialised exactly once, here, straight into the sink's format and from there into the
+ * request body (`BodyBuilder`). A batch remembers, per file, the offset to resume from once it
+ * is acknowledged; `recycle` gives its body's buffer back once it is.
  */
 export class Batcher<F> {
   readonly #o: BatcherOptions<F>;
-  #items: string[] = [];
-  #bytes = 0;
+  readonly #body: BodyBuilder;
   #records = 0;
   // By tracker, not by file: a file truncated mid-batch starts a new tracker, and its old
   // segment must still be acknowledged through the old one.
@@ -47,24 +48,22 @@ export class Batcher<F> {
 
   constructor(options: BatcherOptions<F>) {
     this.#o = options;
+    this.#body = new BodyBuilder(options.maxBytes);
   }
 
-  /** Adds the records of one chunk of one file; returns the bytes of the items added. */
+  /** Adds the records of one chunk of one file; returns the UTF-8 bytes of the items added. */
   add(file: F, tracker: AckTracker, records: readonly LogRecord[]): number {
     const { encode, maxRecords, maxBytes } = this.#o;
+    const body = this.#body;
     let added = 0;
     for (const record of records) {
       // Looked up per record (a cached hit): a batch closed mid-chunk must not leave an empty segment open.
       const part = this.#segmentFor(file, tracker);
       const item = encode(record);
-      if (item !== undefined) {
-        this.#items.push(item);
-        this.#bytes += item.length;
-        added += item.length;
-      }
+      if (item !== undefined) added += body.write(item);
       this.#records++;
       part.segment.resume = record.resume;
-      if (this.#items.length >= maxRecords || this.#bytes >= maxBytes) {
+      if (body.items >= maxRecords || body.bytes >= maxBytes) {
         this.#lastTime = record.time;
         this.flush();
       }
@@ -83,21 +82,26 @@ export class Batcher<F> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#segments.size === 0) return;
+    const { body, ends } = this.#body.take();
     const batch: ClosedBatch<F> = {
-      items: this.#items,
-      bytes: this.#bytes,
+      body,
+      ends,
+      bytes: body.length,
       segments: [...this.#segments.values()],
       lastTime: this.#lastTime,
       records: this.#records,
       openedAt: this.#openedAt,
     };
-    this.#items = [];
-    this.#bytes = 0;
     this.#records = 0;
     this.#segments = new Map();
     this.#last = undefined;
     this.#lastTime = undefined;
     this.#o.onBatch(batch);
+  }
+
+  /** The batch is acknowledged (its `send` resolved): its body's buffer may be written again. */
+  recycle(batch: ClosedBatch<F>): void {
+    this.#body.recycle(batch.body);
   }
 
   #segmentFor(file: F, tracker: AckTracker): BatchSegment<F> {

@@ -1,12 +1,17 @@
 import type { LogRecord } from './record.ts';
 
-/** Records serialised in a sink's wire format, one string per record, sent together. */
+/**
+ * Records serialised in a sink's wire format and written once, one after another, into one
+ * buffer: the batch is the request body (DESIGN.md, "serialise each record once, straight into
+ * the bulk body"). Item i is `body[ends[i - 1] ?? 0, ends[i])`; a sink that re-sends some items
+ * or splits a batch takes views of `body`, never re-encodes.
+ */
 export interface Batch {
-  readonly items: readonly string[];
-  /**
-   * Sum of the string lengths of `items` (UTF-16 units: the bytes of ASCII text, fewer than the
-   * UTF-8 bytes of other text). Cheap to keep per item; a sink that needs exact bytes measures its body.
-   */
+  /** Every item, UTF-8, in order. Owned by the batcher again once `send` resolved: keep no view of it. */
+  readonly body: Buffer;
+  /** Where each item ends in `body`, ascending; its length is the number of items. */
+  readonly ends: readonly number[];
+  /** `body.length`: the exact bytes, as the memory budget counts them. */
   readonly bytes: number;
 }
 

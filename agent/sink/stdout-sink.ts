@@ -19,13 +19,13 @@ export function createStdoutSink(out: Writable, encodeDocument: (record: LogReco
       if (closed) return Promise.reject(new ShutdownError());
       const started = performance.now();
       return new Promise<void>((resolve, reject) => {
-        out.write(batch.items.join(''), (err) => {
+        out.write(batch.body, (err) => {
           if (err) {
             reject(closed ? new ShutdownError() : err);
             return;
           }
           observer.request((performance.now() - started) / 1000, 'ok');
-          observer.recordsDelivered(batch.items.length, batch.bytes);
+          observer.recordsDelivered(batch.ends.length, batch.bytes);
           resolve();
         });
       });

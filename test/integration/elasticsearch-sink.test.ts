@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { BodyBuilder } from '../../agent/batch/body-builder.ts';
 import type { ElasticsearchConfig } from '../../agent/config/load-config.ts';
 import { ShutdownError } from '../../agent/core/errors.ts';
 import type { Log } from '../../agent/core/log.ts';
@@ -124,8 +125,10 @@ async function cleanup(h: Harness): Promise<void> {
 function batches(sink: ElasticsearchSink, recs: readonly LogRecord[], size: number): Batch[] {
   const out: Batch[] = [];
   for (let i = 0; i < recs.length; i += size) {
-    const items = recs.slice(i, i + size).map((r) => sink.encode(r));
-    out.push({ items, bytes: items.reduce((n, s) => n + Buffer.byteLength(s), 0) });
+    const body = new BodyBuilder(1 << 20);
+    for (const r of recs.slice(i, i + size)) body.write(sink.encode(r));
+    const { body: bytes, ends } = body.take();
+    out.push({ body: bytes, ends, bytes: bytes.length });
   }
   return out;
 }
@@ -507,7 +510,7 @@ test('data_stream mode: create into logs-<dataset>-<namespace>', async () => {
     await h.sink.start();
     const recs = records(30);
     const bs = batches(h.sink, recs, 10);
-    assert.equal(bs[0]?.items[0]?.split('\n')[0], '{"create":{"_index":"logs-kubernetes-default"}}');
+    assert.equal(bs[0]?.body.toString('utf8', 0, bs[0].ends[0]).split('\n')[0], '{"create":{"_index":"logs-kubernetes-default"}}');
     await sendAll(h.sink, bs);
     assert.equal(h.fake.count('logs-kubernetes-default'), 30);
     assert.equal(h.observer.delivered, 30);
@@ -600,7 +603,7 @@ test('close() while sends wait: they reject with ShutdownError and nothing is le
     await h.sink.close();
     for (const o of await Promise.all(outcomes)) assert.ok(o instanceof ShutdownError, String(o));
     assert.equal(h.fake.count(), 0);
-    await assert.rejects(h.sink.send({ items: [], bytes: 0 }), ShutdownError);
+    await assert.rejects(h.sink.send({ body: Buffer.alloc(0), ends: [], bytes: 0 }), ShutdownError);
     assert.equal(h.sink.ready(), false);
   } finally {
     await cleanup(h);

@@ -11,7 +11,7 @@ import type { SinkHealth } from './sink-health.ts';
 
 /** What the retry stage needs of the others. */
 export interface DeliveryContext {
-  readonly bulk: (body: string) => Promise<Reply>;
+  readonly bulk: (body: Buffer) => Promise<Reply>;
   readonly limiter: AdaptiveConcurrency;
   readonly deadLetters: DeadLetterFile;
   readonly health: SinkHealth;
@@ -28,15 +28,43 @@ export interface DeliveryContext {
 /** First retry waits up to this; each next one up to twice as long, up to the cap. */
 const BACKOFF_BASE_MS = 100;
 
-/** `create` or `index`, from the item's action line (which the encoder wrote). */
-function actionOf(item: string): string {
-  return item.startsWith('{"create"') ? 'create' : 'index';
+/** Items of a request: their bytes one after another, and where each ends (the `Batch` layout). */
+interface Items {
+  readonly body: Buffer;
+  readonly ends: readonly number[];
 }
 
-function sumBytes(items: readonly string[]): number {
-  let n = 0;
-  for (const i of items) n += Buffer.byteLength(i);
-  return n;
+function startOf(items: Items, i: number): number {
+  return i === 0 ? 0 : (items.ends[i - 1] as number);
+}
+
+/** `create` or `index`, from the item's action line (which the encoder wrote). */
+function actionOf(items: Items, i: number): string {
+  const start = startOf(items, i);
+  return items.body.toString('latin1', start, start + 9) === '{"create"' ? 'create' : 'index';
+}
+
+/** Items `[from, to)`: a view of the same bytes, no copy. */
+function range(items: Items, from: number, to: number): Items {
+  const base = startOf(items, from);
+  const end = startOf(items, to);
+  const ends = items.ends.slice(from, to);
+  if (base > 0) for (let i = 0; i < ends.length; i++) ends[i] = (ends[i] as number) - base;
+  return { body: items.body.subarray(base, end), ends };
+}
+
+/** The items at `indexes` (ascending), copied into one body: what is sent again. */
+function pick(items: Items, indexes: readonly number[]): Items {
+  const parts: Buffer[] = [];
+  const ends: number[] = [];
+  let length = 0;
+  for (const i of indexes) {
+    const part = items.body.subarray(startOf(items, i), items.ends[i] as number);
+    parts.push(part);
+    length += part.length;
+    ends.push(length);
+  }
+  return { body: Buffer.concat(parts, length), ends };
 }
 
 /** A status class for the request metric: `2xx`, the exact 4xx/5xx code (a bounded set), `timeout`, `error`. */
@@ -47,22 +75,22 @@ function outcomeLabel(reply: Reply): string {
 }
 
 /**
- * The retry stage: sends `items` (encoded `_bulk` items) until every one is stored or set
+ * The retry stage: sends `items` (encoded `_bulk` items, one body) until every one is stored or set
  * aside in the dead-letter file. Only the items that failed with 429/5xx are sent again;
  * failed requests are sent again whole (safe: `create` with deterministic ids); a 413 splits the
  * items in halves. Never gives up on a retryable failure: it waits, longer and longer, until the
  * sink is closed (then it rejects with ShutdownError and nothing is acknowledged).
  */
-export async function deliverItems(ctx: DeliveryContext, items: readonly string[], knownBytes?: number): Promise<void> {
+export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<void> {
   let pending = items;
-  let pendingBytes = knownBytes;
   let attempt = 0;
   const backoff = (minMs = 0) => backoffDelay(attempt++, BACKOFF_BASE_MS, ctx.retryMaxBackoffMs, ctx.random, minMs);
-  while (pending.length > 0) {
+  while (pending.ends.length > 0) {
+    const count = pending.ends.length;
     await ctx.limiter.acquire();
     let reply: Reply;
     try {
-      reply = await ctx.bulk(pending.join(''));
+      reply = await ctx.bulk(pending.body);
     } finally {
       ctx.limiter.release();
     }
@@ -70,25 +98,26 @@ export async function deliverItems(ctx: DeliveryContext, items: readonly string[
     if (reply.kind === 'failure') {
       const wait = backoff();
       ctx.observer.outputProblem(reply.problem);
-      ctx.observer.retried(reply.problem, pending.length);
+      ctx.observer.retried(reply.problem, count);
       ctx.limiter.decrease();
       ctx.health.unreachable(reply.host, reply.message, wait);
       await ctx.sleep(wait);
       continue;
     }
-    const outcome = classifyBulkResponse(reply.status, retryAfterMs(reply.headers['retry-after']), reply.body, pending.length, (i) => actionOf(pending[i] ?? ''));
+    const current = pending;
+    const outcome = classifyBulkResponse(reply.status, retryAfterMs(reply.headers['retry-after']), reply.body, count, (i) => actionOf(current, i));
     switch (outcome.kind) {
       case 'items': {
         ctx.health.answered(reply.host);
         if (outcome.allDelivered) {
           ctx.health.clusterUnblocked();
-          ctx.observer.recordsDelivered(pending.length, pendingBytes ?? sumBytes(pending));
+          ctx.observer.recordsDelivered(count, pending.body.length);
           ctx.limiter.succeeded();
           return;
         }
         const { again, againFor } = await settleItems(ctx, pending, outcome.items);
         if (!againFor.has('cluster_block')) ctx.health.clusterUnblocked();
-        if (again.length === 0) {
+        if (again.ends.length === 0) {
           ctx.limiter.succeeded();
           return;
         }
@@ -105,14 +134,13 @@ export async function deliverItems(ctx: DeliveryContext, items: readonly string[
         }
         if (againFor.has('too_many_requests')) ctx.limiter.decrease();
         pending = again;
-        pendingBytes = undefined;
         await ctx.sleep(wait);
         break;
       }
       case 'retry': {
         ctx.health.answered(reply.host);
         ctx.observer.outputProblem(outcome.problem);
-        ctx.observer.retried(outcome.problem, pending.length);
+        ctx.observer.retried(outcome.problem, count);
         if (outcome.pushBack) ctx.limiter.decrease();
         let wait: number;
         if (outcome.problem === 'cluster_block') {
@@ -128,18 +156,18 @@ export async function deliverItems(ctx: DeliveryContext, items: readonly string[
       case 'split': {
         ctx.health.answered(reply.host);
         ctx.observer.outputProblem(outcome.problem);
-        if (pending.length === 1) {
-          await setAside(ctx, outcome.problem, [deadLetter(pending[0] as string, outcome.status, outcome.error)]);
+        if (count === 1) {
+          await setAside(ctx, outcome.problem, [deadLetter(pending.body.toString('utf8'), outcome.status, outcome.error)]);
           return;
         }
-        ctx.observer.retried(outcome.problem, pending.length);
-        const half = Math.ceil(pending.length / 2);
-        await Promise.all([deliverItems(ctx, pending.slice(0, half)), deliverItems(ctx, pending.slice(half))]);
+        ctx.observer.retried(outcome.problem, count);
+        const half = Math.ceil(count / 2);
+        await Promise.all([deliverItems(ctx, range(pending, 0, half)), deliverItems(ctx, range(pending, half, count))]);
         return;
       }
       case 'unauthorized': {
         ctx.observer.outputProblem('unauthorized');
-        ctx.observer.retried('unauthorized', pending.length);
+        ctx.observer.retried('unauthorized', count);
         ctx.auth.refused();
         ctx.health.unauthorized(reply.host, outcome.status, outcome.error, ctx.retryMaxBackoffMs);
         await ctx.sleep(ctx.retryMaxBackoffMs);
@@ -147,7 +175,7 @@ export async function deliverItems(ctx: DeliveryContext, items: readonly string[
       }
       case 'stuck': {
         ctx.observer.outputProblem('bad_request');
-        ctx.observer.retried('bad_request', pending.length);
+        ctx.observer.retried('bad_request', count);
         ctx.health.stuck(reply.host, outcome.status, outcome.error, ctx.retryMaxBackoffMs);
         await ctx.sleep(ctx.retryMaxBackoffMs);
         break;
@@ -160,22 +188,23 @@ export async function deliverItems(ctx: DeliveryContext, items: readonly string[
  * One answer per item: counts what was delivered, sets aside what was rejected for good, and
  * returns what must be sent again, with why.
  */
-async function settleItems(ctx: DeliveryContext, pending: readonly string[], outcomes: readonly ItemOutcome[]): Promise<{ again: string[]; againFor: Map<OutputProblem, number> }> {
-  const again: string[] = [];
+async function settleItems(ctx: DeliveryContext, pending: Items, outcomes: readonly ItemOutcome[]): Promise<{ again: Items; againFor: Map<OutputProblem, number> }> {
+  const again: number[] = [];
   const againFor = new Map<OutputProblem, number>();
   const dead = new Map<DeadLetterReason, DeadLetter[]>();
   let delivered = 0;
   let deliveredBytes = 0;
   outcomes.forEach((o, i) => {
-    const item = pending[i] as string;
+    const start = startOf(pending, i);
+    const end = pending.ends[i] as number;
     if (o.kind === 'delivered') {
       delivered++;
-      deliveredBytes += Buffer.byteLength(item);
+      deliveredBytes += end - start;
     } else if (o.kind === 'retry') {
-      again.push(item);
+      again.push(i);
       againFor.set(o.problem, (againFor.get(o.problem) ?? 0) + 1);
     } else {
-      const letter = deadLetter(item, o.status, o.error);
+      const letter = deadLetter(pending.body.toString('utf8', start, end), o.status, o.error);
       if (o.reason === 'index_not_found') ctx.health.indexMissing(letter.index);
       const list = dead.get(o.reason);
       if (list === undefined) dead.set(o.reason, [letter]);
@@ -184,7 +213,7 @@ async function settleItems(ctx: DeliveryContext, pending: readonly string[], out
   });
   if (delivered > 0) ctx.observer.recordsDelivered(delivered, deliveredBytes);
   for (const [reason, letters] of dead) await setAside(ctx, reason, letters);
-  return { again, againFor };
+  return { again: pick(pending, again), againFor };
 }
 
 /** The index and document of an encoded item, for its dead letter. */

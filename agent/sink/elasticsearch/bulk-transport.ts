@@ -94,7 +94,7 @@ export class BulkTransport {
   }
 
   /** `POST <base>/_bulk` with an NDJSON body. */
-  bulk(body: string): Promise<Reply> {
+  bulk(body: Buffer): Promise<Reply> {
     return this.request('POST', '/_bulk', body, 'application/x-ndjson');
   }
 
@@ -103,7 +103,7 @@ export class BulkTransport {
     return this.#send(this.#hosts.find((h) => h.label === host.label) ?? this.#pick(), 'GET', '/', undefined, undefined);
   }
 
-  request(method: string, path: string, body: string | undefined, contentType: string | undefined): Promise<Reply> {
+  request(method: string, path: string, body: string | Buffer | undefined, contentType: string | undefined): Promise<Reply> {
     return this.#send(this.#pick(), method, path, body, contentType);
   }
 
@@ -131,7 +131,7 @@ export class BulkTransport {
     h.asideUntil = this.#now() + Math.min(ASIDE_MAX_MS, ASIDE_BASE_MS * 2 ** Math.min(h.failures - 1, 16));
   }
 
-  async #send(h: HostState, method: string, path: string, body: string | undefined, contentType: string | undefined): Promise<Reply> {
+  async #send(h: HostState, method: string, path: string, body: string | Buffer | undefined, contentType: string | undefined): Promise<Reply> {
     if (this.#closing.aborted) throw new ShutdownError();
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;

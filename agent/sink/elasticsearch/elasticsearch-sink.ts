@@ -183,7 +183,7 @@ export function createElasticsearchSink(config: ElasticsearchConfig, deps: Elast
     encode,
     async send(batch: Batch) {
       if (closed) throw new ShutdownError();
-      await deliverItems(ctx, batch.items, batch.bytes);
+      await deliverItems(ctx, batch);
     },
     ready: () => !closed && health.ready(),
     async close() {

@@ -29,6 +29,12 @@ function batcher(options: Partial<BatcherOptions<string>> = {}): { b: Batcher<st
   return { b, batches };
 }
 
+/** The batch's items, read back from its body at its item ends. */
+function itemsOf(batch: ClosedBatch<string> | undefined): string[] {
+  if (batch === undefined) return [];
+  return batch.ends.map((end, i) => batch.body.toString('utf8', batch.ends[i - 1] ?? 0, end));
+}
+
 /** Waits (bounded) until `batches` holds `n` batches. */
 async function waitFor(batches: readonly unknown[], n: number, deadlineMs = 2000): Promise<void> {
   const until = Date.now() + deadlineMs;
@@ -45,7 +51,7 @@ test('a batch closes at maxRecords, at once; the rest waits for the next close',
   assert.equal(b.add('a', tracker, recs), 20);
   assert.equal(batches.length, 1);
   const first = batches[0] as ClosedBatch<string>;
-  assert.deepEqual(first.items, ['0000', '0001', '0002']);
+  assert.deepEqual(itemsOf(first), ['0000', '0001', '0002']);
   assert.equal(first.bytes, 12);
   assert.equal(first.records, 3);
   assert.equal(first.lastTime, recs[2]?.time);
@@ -56,7 +62,7 @@ test('a batch closes at maxRecords, at once; the rest waits for the next close',
   b.flush();
   assert.equal(batches.length, 2);
   const second = batches[1] as ClosedBatch<string>;
-  assert.deepEqual(second.items, ['0003', '0004']);
+  assert.deepEqual(itemsOf(second), ['0003', '0004']);
   assert.equal(second.records, 2);
   assert.equal(second.lastTime, recs[4]?.time);
   assert.equal(second.segments[0]?.segment.resume, 25);
@@ -76,7 +82,7 @@ test('a batch closes once its items reach maxBytes', () => {
   assert.equal(batches.length, 0);
   b.add('a', tracker, records(10, 1, 2)); // 10 bytes
   assert.equal(batches.length, 1);
-  assert.deepEqual(batches[0]?.items, ['0000', '0001', '00']);
+  assert.deepEqual(itemsOf(batches[0]), ['0000', '0001', '00']);
   assert.equal(batches[0]?.bytes, 10);
   assert.equal(batches[0]?.segments[0]?.segment.resume, 13);
 });
@@ -92,7 +98,7 @@ test('a batch closes after maxDelayMs, timed from its first add, and not before'
   await waitFor(batches, 1);
   const waited = Date.now() - before;
   assert.ok(waited >= 39, `closed after ${waited} ms`);
-  assert.deepEqual(batches[0]?.items, ['one', 'two']);
+  assert.deepEqual(itemsOf(batches[0]), ['one', 'two']);
   assert.equal(batches[0]?.segments[0]?.segment.resume, 120);
   const openedAt = batches[0]?.openedAt ?? 0;
   assert.ok(openedAt >= before && openedAt <= before + 5, `openedAt ${openedAt - before} ms after the first add`);
@@ -108,7 +114,7 @@ test('each file of a batch gets one segment that ends at its last record, acknow
   b.flush();
   assert.equal(batches.length, 1);
   const batch = batches[0] as ClosedBatch<string>;
-  assert.deepEqual(batch.items, ['a1', 'b1', 'a2', 'a3']);
+  assert.deepEqual(itemsOf(batch), ['a1', 'b1', 'a2', 'a3']);
   assert.deepEqual(batch.segments.map((s) => [s.file, s.segment.resume]), [['a', 45], ['b', 520]]);
   assert.equal(ta.inFlight(), 1);
   assert.equal(tb.inFlight(), 1);
@@ -137,7 +143,7 @@ test('excluded records (encode gives undefined) are not items but still count an
   const tracker = new AckTracker(0);
   assert.equal(b.add('a', tracker, [record(0, 5, 'keep'), record(5, 9, 'xout'), record(9, 14, 'xout')]), 4);
   b.flush();
-  assert.deepEqual(batches[0]?.items, ['keep']);
+  assert.deepEqual(itemsOf(batches[0]), ['keep']);
   assert.equal(batches[0]?.bytes, 4);
   assert.equal(batches[0]?.records, 3);
   assert.equal(batches[0]?.segments[0]?.segment.resume, 14);
@@ -145,7 +151,7 @@ test('excluded records (encode gives undefined) are not items but still count an
   // A batch of excluded records only: no items, but a segment to acknowledge.
   assert.equal(b.add('a', tracker, [record(14, 20, 'xout')]), 0);
   b.flush();
-  assert.deepEqual(batches[1]?.items, []);
+  assert.deepEqual(itemsOf(batches[1]), []);
   assert.equal(batches[1]?.records, 1);
   assert.equal(batches[1]?.segments[0]?.segment.resume, 20);
 });
@@ -187,14 +193,15 @@ test('a batch closed by count at the last record of an add leaves no empty batch
   assert.equal(tracker.inFlight(), 1);
 });
 
-test('batch bytes are the items\' string lengths (UTF-16 units), as the Batch contract says', () => {
+test('batch bytes are the items\' UTF-8 bytes, exactly the body the sink sends', () => {
   const { b, batches } = batcher();
   const items = ['é', '日本', '🙂'];
   const tracker = new AckTracker(0);
   const added = b.add('a', tracker, items.map((m, i) => record(i * 10, i * 10 + 10, m)));
   b.flush();
-  const units = items.reduce((n, s) => n + s.length, 0);
-  assert.equal(units, 5);
-  assert.equal(batches[0]?.bytes, units);
-  assert.equal(added, units);
+  assert.equal(batches[0]?.bytes, 2 + 6 + 4);
+  assert.equal(added, 12);
+  assert.deepEqual(batches[0]?.ends, [2, 8, 12]);
+  assert.equal(batches[0]?.body.toString('utf8'), 'é日本🙂');
+  assert.deepEqual(itemsOf(batches[0]), items);
 });
