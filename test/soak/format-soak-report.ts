@@ -18,15 +18,16 @@ export function formatSoakReport(r: SoakResult): string {
   const dead = Object.entries(r.deadLettered).map(([reason, n]) => `${n} (${reason})`).join(', ');
   const failures = soakFailures(r);
   const rows: Array<[string, string]> = [
-    ['settings', `${o.seconds} s of writing, ${o.containers} containers at the start, ${o.linesPerSecond} lines/s, rotation every ${mib(o.rotateBytes)}, kill -9 every ${o.killEveryMs[0] / 1000}-${o.killEveryMs[1] / 1000} s, ${o.itemRejectRate * 100} % items 429, ${o.outageSeconds} s outage, container restarts ${o.restarts}, seed ${o.seed}`],
+    ['settings', `${o.seconds} s of writing, ${o.containers} containers at the start, ${o.linesPerSecond} lines/s, rotation every ${mib(o.rotateBytes)}, kill -9 every ${o.killEveryMs[0] / 1000}-${o.killEveryMs[1] / 1000} s, ${o.itemRejectRate * 100} % items 429, ${o.outageSeconds} s outage, container restarts ${o.restarts}, ${o.maxOldSpaceMiB === undefined ? 'default heap limit' : `--max-old-space-size=${o.maxOldSpaceMiB}`}, seed ${o.seed}`],
     ['wall time', `${r.wallSeconds.toFixed(0)} s`],
     ['lines written', String(r.linesWritten)],
     ['lines indexed', String(r.linesIndexed)],
     ['missing', r.missing === 0 ? '0' : `${r.missing}: ${r.missingRanges.join(', ')}`],
     ['duplicated', `${r.duplicated} (same seq under two _ids)`],
-    ['unexpected documents', String(r.unexpected)],
+    ['unexpected documents', r.unexpected === 0 ? '0' : `${r.unexpected}, e.g. ${r.unexpectedSamples.join('; ')}`],
+    ['without pod name', r.withoutPodName === 0 ? '0' : `${r.withoutPodName} documents indexed without kubernetes.pod_name (counted by container id / pod uid), e.g. ${r.withoutPodNameSamples.join('; ')}`],
     ['dead-lettered', dead === '' ? '0' : `${dead}; written lines among them: ${r.deadLetteredLines}`],
-    ['restarts survived', `${r.restarts} (kill -9), crashes: ${r.crashes}`],
+    ['restarts survived', `${r.restarts} (kill -9), crashes: ${r.crashes}${r.crashReports.map((c) => `\n  ${c}`).join('')}`],
     ['agent warnings', Object.entries(r.agentWarnings).map(([m, n]) => `${n} x ${m}`).join('; ') || 'none'],
     ['peak RSS', `${mib(r.peakRssBytes)} (highest VmHWM of any agent process)`],
     ['longest delay', `${(r.longestDelayMs / 1000).toFixed(1)} s from write to index (the outage included)`],

@@ -27,9 +27,10 @@
  * moment by default; `restarts: 'when-acknowledged'` waits for the agent first (see SoakOptions).
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileKey, fingerprintOf, FINGERPRINT_BYTES } from '../../agent/tail/file-identity.ts';
 import { ProcessSampler } from '../bench/process-sampler.ts';
 import { AgentProcess, tempStateDir } from '../support/agent-process.ts';
 import { startFakeElasticsearch, type FakeElasticsearch } from '../support/fake-elasticsearch.ts';
@@ -55,8 +56,16 @@ export interface SoakOptions {
    */
   readonly restarts: 'any-time' | 'when-acknowledged';
   readonly seed: number;
+  /**
+   * V8's old-space limit for the agents (`--max-old-space-size`), as a memory-limited container
+   * would impose; undefined: Node's default for this machine's memory, which lets the heap grow
+   * far past what a 256 MiB pod allows before it collects.
+   */
+  readonly maxOldSpaceMiB?: number;
   /** How long the agent may take to index everything after the writing stopped. */
   readonly drainTimeoutMs: number;
+  /** Appends every agent's self-log (one JSON line each, `agent` = its number) to this file, for a post-mortem. */
+  readonly agentLogFile?: string;
   /** Progress lines (every 10 s); nothing when undefined. */
   readonly progress?: (line: string) => void;
   /** Ends the run early (Ctrl-C): everything started is stopped and removed, and runSoak rejects. */
@@ -87,8 +96,16 @@ export interface SoakResult {
   readonly missingRanges: readonly string[];
   /** Lines found in the index more than once (the same seq under two or more `_id`s). */
   readonly duplicated: number;
-  /** Documents in the index carrying a seq that was never written (must be 0 too). */
+  /** Documents in the index carrying a seq that was never written, or no seq at all (must be 0 too). */
   readonly unexpected: number;
+  /** The first 10 of them: `<pod>: <start of the message>`. */
+  readonly unexpectedSamples: readonly string[];
+  /**
+   * Documents indexed without `kubernetes.pod_name` (counted by their container id or pod uid
+   * instead): the agent lost the pod's fields for them. Not a lost line, but a defect to report.
+   */
+  readonly withoutPodName: number;
+  readonly withoutPodNameSamples: readonly string[];
   readonly documents: number;
   /** Records of the random-bytes container that reached the index. */
   readonly randomBytesDocuments: number;
@@ -100,6 +117,8 @@ export interface SoakResult {
   readonly restarts: number;
   /** Agent exits that the soak did not cause (crashes): must be 0. */
   readonly crashes: number;
+  /** Each crash: exit status and the agent's last log lines. */
+  readonly crashReports: readonly string[];
   readonly peakRssBytes: number;
   /** The agents' warnings and errors, by `<level>: <message>`, over all their lives. */
   readonly agentWarnings: Readonly<Record<string, number>>;
@@ -118,9 +137,18 @@ export interface SoakResult {
   readonly lastExit: { code: number | null; signal: string | null };
 }
 
+/** The fields of an indexed document (fluentd schema) the soak reads. */
+interface SoakDocument {
+  readonly log?: unknown;
+  readonly kubernetes?: { readonly pod_name?: unknown; readonly pod_id?: unknown };
+  readonly docker?: { readonly container_id?: unknown };
+}
+
 /** A file a container wrote to and left (rotated away or replaced by a restart), with its final size. */
 interface LeftFile {
   readonly key: string;
+  /** The agent's fingerprint of it: a checkpoint under the same key but another fingerprint is a reused inode's. */
+  readonly fingerprint: string | undefined;
   readonly size: number;
 }
 
@@ -164,21 +192,44 @@ const TICK_MS = 100;
 const SMALL_BODY_LIMIT = 64 * 1024;
 const NORMAL_BODY_LIMIT = 100 * 1024 * 1024;
 
-function fileKeyOf(path: string): { key: string; size: number } {
-  const st = statSync(path);
-  return { key: `${st.dev}:${st.ino}`, size: st.size };
+function fileStateOf(path: string): LeftFile {
+  const fd = openSync(path, 'r');
+  try {
+    const st = fstatSync(fd);
+    const head = Buffer.alloc(FINGERPRINT_BYTES);
+    const n = readSync(fd, head, 0, FINGERPRINT_BYTES, 0);
+    const key = fileKey(st.dev, st.ino);
+    return { key, fingerprint: fingerprintOf(head.subarray(0, n), key), size: st.size };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+interface AgentCheckpoint {
+  readonly offset: number;
+  readonly fingerprint: string;
 }
 
 /** The agent's acknowledged offsets, from its checkpoint file (written atomically, so never torn). */
-function readCheckpoints(stateDir: string): Map<string, number> {
-  const offsets = new Map<string, number>();
+function readCheckpoints(stateDir: string): Map<string, AgentCheckpoint> {
+  const checkpoints = new Map<string, AgentCheckpoint>();
   try {
-    const doc = JSON.parse(readFileSync(join(stateDir, 'checkpoints.json'), 'utf8')) as { files?: Record<string, { offset?: number }> };
-    for (const [key, c] of Object.entries(doc.files ?? {})) if (typeof c.offset === 'number') offsets.set(key, c.offset);
+    const doc = JSON.parse(readFileSync(join(stateDir, 'checkpoints.json'), 'utf8')) as { files?: Record<string, Partial<AgentCheckpoint>> };
+    for (const [key, c] of Object.entries(doc.files ?? {})) {
+      if (typeof c.offset === 'number' && typeof c.fingerprint === 'string') checkpoints.set(key, { offset: c.offset, fingerprint: c.fingerprint });
+    }
   } catch {
     // not written yet
   }
-  return offsets;
+  return checkpoints;
+}
+
+/**
+ * The agent's self-log. With Elasticsearch as the output it is on the agent's stdout, which
+ * AgentProcess keeps in `logs` (older versions of it parsed stdout into `records`): both are read.
+ */
+function selfLog(a: AgentProcess): Record<string, unknown>[] {
+  return a.records.length === 0 ? a.logs : [...a.records, ...a.logs];
 }
 
 function formatOf(i: number): RuntimeFormat {
@@ -194,6 +245,16 @@ export async function runSoak(options: SoakOptions = DEFAULT_SOAK_OPTIONS): Prom
 
   // Delay from write to index: the fake calls `reject` once per item it is about to store (or answer
   // 409 for); the first call for a seq is the moment it is stored.
+  // A document names its pod; when the agent shipped it without the pod's fields (see
+  // SoakResult.withoutPodName) its container id or pod uid still tell which container wrote it.
+  const podByIdentity = new Map<string, string>();
+  let withoutPodName = 0;
+  const withoutPodNameSamples: string[] = [];
+  const podOf = (doc: SoakDocument): string => {
+    const named = doc.kubernetes?.pod_name;
+    if (typeof named === 'string') return named;
+    return podByIdentity.get(String(doc.docker?.container_id)) ?? podByIdentity.get(String(doc.kubernetes?.pod_id)) ?? 'unknown';
+  };
   const firstSeen = new SeqCounts();
   let stored = 0;
   let longestDelayMs = 0;
@@ -201,10 +262,10 @@ export async function runSoak(options: SoakOptions = DEFAULT_SOAK_OPTIONS): Prom
     seed: o.seed,
     itemRejectRate: o.itemRejectRate,
     reject: (doc) => {
-      const d = doc as { log?: unknown; kubernetes?: { pod_name?: unknown } };
+      const d = doc as SoakDocument;
       const m = typeof d.log === 'string' ? SEQ_RE.exec(d.log) : null;
       if (m === null) return false;
-      if (firstSeen.add(String(d.kubernetes?.pod_name), Number(m[1])) === 1) {
+      if (firstSeen.add(podOf(d), Number(m[1])) === 1) {
         stored++;
         longestDelayMs = Math.max(longestDelayMs, Date.now() - Number(m[2]));
       }
@@ -228,10 +289,16 @@ export async function runSoak(options: SoakOptions = DEFAULT_SOAK_OPTIONS): Prom
     ELASTICSEARCH_URL: es.url,
     NODETAIL_RETRY_MAX_BACKOFF_MS: '1000',
     NODETAIL_REQUEST_TIMEOUT_MS: '10000',
+    ...(o.maxOldSpaceMiB === undefined ? {} : { NODE_OPTIONS: `--max-old-space-size=${o.maxOldSpaceMiB}` }),
   };
   const agentWarnings: Record<string, number> = {};
+  const crashReports: string[] = [];
+  let agentNumber = 0;
   const notePeak = () => {
-    for (const l of agent?.records ?? []) {
+    if (o.agentLogFile !== undefined && agent !== undefined) {
+      appendFileSync(o.agentLogFile, selfLog(agent).map((l) => `${JSON.stringify({ agent: agentNumber, ...l })}\n`).join(''));
+    }
+    for (const l of agent === undefined ? [] : selfLog(agent)) {
       if (l.level !== 'warn' && l.level !== 'error') continue;
       const key = `${String(l.level)}: ${String(l.msg)}`;
       agentWarnings[key] = (agentWarnings[key] ?? 0) + 1;
@@ -241,13 +308,19 @@ export async function runSoak(options: SoakOptions = DEFAULT_SOAK_OPTIONS): Prom
     sampler?.stop();
   };
   const startAgent = () => {
+    agentNumber++;
     agent = new AgentProcess(env);
     const pid = agent.child.pid;
     sampler = pid === undefined ? undefined : new ProcessSampler(pid, ticks);
     sampler?.start(200);
   };
-  // With Elasticsearch as the output the self-log is on stdout, which AgentProcess parses as records.
-  const started = (a: AgentProcess) => a.records.some((l) => l.msg === 'nodetail started');
+  const crashed = (a: AgentProcess) => {
+    crashes++;
+    const report = `agent ${agentNumber} exited by itself (${a.child.exitCode ?? a.child.signalCode}); last log lines: ${JSON.stringify(selfLog(a).slice(-5))}`;
+    crashReports.push(report);
+    say(report);
+  };
+  const started = (a: AgentProcess) => selfLog(a).some((l) => l.msg === 'nodetail started');
 
   const weightOf = (i: number) => (i < Math.ceil(o.containers / 10) ? 8 : 1);
   let weights = 0;
@@ -257,6 +330,7 @@ export async function runSoak(options: SoakOptions = DEFAULT_SOAK_OPTIONS): Prom
   const addWriter = (weight: number): Writer => {
     const i = podNumber++;
     const container = node.addContainer({ namespace: `soak-${i % 7}`, pod: `pod-${i}`, container: 'app', format: formatOf(i) });
+    podByIdentity.set(container.spec.id, container.spec.pod).set(container.spec.uid, container.spec.pod);
     const w: Writer = { container, linesPerSecond: baseRate * weight, startedAt: Date.now(), seq: 0, sinceRotation: 0, rotationDue: false, left: [], state: 'writing' };
     writers.push(w);
     return w;
@@ -293,10 +367,15 @@ export async function runSoak(options: SoakOptions = DEFAULT_SOAK_OPTIONS): Prom
     const garbageTimes = schedule(4);
     let nextKill = Date.now() + between(o.killEveryMs[0], o.killEveryMs[1]);
     let outage: 'before' | 'down' | 'small-limit' | 'done' = 'before';
-    let checkpoints = new Map<string, number>();
+    let checkpoints = new Map<string, AgentCheckpoint>();
     let lastCheckpointRead = 0;
     let lastProgress = Date.now();
-    const passed = (f: LeftFile) => (checkpoints.get(f.key) ?? -1) >= f.size;
+    // Inodes are reused as soon as a file is deleted (gzipped rotations, deleted pods), and the agent
+    // forgets a gone file's checkpoint only later: a checkpoint counts only with the file's fingerprint.
+    const passed = (f: LeftFile) => {
+      const c = checkpoints.get(f.key);
+      return c !== undefined && f.fingerprint !== undefined && c.fingerprint === f.fingerprint && c.offset >= f.size;
+    };
     const pick = (eligible: (w: Writer) => boolean): Writer | undefined => {
       const pool = writers.filter(eligible);
       return pool.length === 0 ? undefined : random.pick(pool);
@@ -327,7 +406,7 @@ export async function runSoak(options: SoakOptions = DEFAULT_SOAK_OPTIONS): Prom
         if (w.sinceRotation >= o.rotateBytes) {
           w.left = w.left.filter((f) => !passed(f));
           if (w.left.length === 0) {
-            w.left.push(fileKeyOf(w.container.logPath));
+            w.left.push(fileStateOf(w.container.logPath));
             w.container.rotate();
             rotations++;
             w.sinceRotation = 0;
@@ -342,7 +421,7 @@ export async function runSoak(options: SoakOptions = DEFAULT_SOAK_OPTIONS): Prom
       // Pods being deleted go once the agent has acknowledged every line of them.
       for (const w of writers) {
         if (w.state !== 'deleting') continue;
-        const current = fileKeyOf(w.container.logPath);
+        const current = fileStateOf(w.container.logPath);
         if (passed(current) && w.left.every(passed)) {
           w.container.remove();
           w.state = 'deleted';
@@ -362,13 +441,13 @@ export async function runSoak(options: SoakOptions = DEFAULT_SOAK_OPTIONS): Prom
         if (w !== undefined) w.state = 'deleting';
       }
       const restart = (w: Writer) => {
-        w.left.push(fileKeyOf(w.container.logPath));
+        w.left.push(fileStateOf(w.container.logPath));
         w.container.restartContainer();
         w.sinceRotation = 0;
         w.state = 'writing';
         containerRestarts++;
       };
-      for (const w of writers) if (w.state === 'restarting' && passed(fileKeyOf(w.container.logPath))) restart(w);
+      for (const w of writers) if (w.state === 'restarting' && passed(fileStateOf(w.container.logPath))) restart(w);
       while (restartTimes.length > 0 && (restartTimes[0] as number) <= now) {
         restartTimes.shift();
         // FakeContainer.restartContainer does not reopen docker's file: CRI containers only.
@@ -403,9 +482,8 @@ export async function runSoak(options: SoakOptions = DEFAULT_SOAK_OPTIONS): Prom
 
       // The agent: killed at random moments; an exit we did not cause is a crash.
       const a = agent as AgentProcess;
-      if (a.child.exitCode !== null || (a.child.signalCode !== null && a.child.signalCode !== 'SIGKILL')) {
-        crashes++;
-        say(`agent exited by itself (${a.child.exitCode ?? a.child.signalCode}); last log lines: ${JSON.stringify(a.records.slice(-3))}`);
+      if (a.child.exitCode !== null || a.child.signalCode !== null) {
+        crashed(a);
         notePeak();
         startAgent();
       } else if (now >= nextKill) {
@@ -436,8 +514,8 @@ export async function runSoak(options: SoakOptions = DEFAULT_SOAK_OPTIONS): Prom
     while (Date.now() < drainDeadline) {
       o.signal?.throwIfAborted();
       const a = agent as AgentProcess;
-      if (a.child.exitCode !== null) {
-        crashes++;
+      if (a.child.exitCode !== null || a.child.signalCode !== null) {
+        crashed(a);
         notePeak();
         startAgent();
       }
@@ -459,11 +537,16 @@ export async function runSoak(options: SoakOptions = DEFAULT_SOAK_OPTIONS): Prom
     let documents = 0;
     let unexpected = 0;
     let randomBytesDocuments = 0;
+    const unexpectedSamples: string[] = [];
     const writtenOf = new Map(writers.map((w) => [w.container.spec.pod, w.seq]));
     for (const { doc } of es.docs()) {
       documents++;
-      const d = doc as { log?: unknown; kubernetes?: { pod_name?: unknown } };
-      const pod = String(d.kubernetes?.pod_name);
+      const d = doc as SoakDocument;
+      const pod = podOf(d);
+      if (typeof d.kubernetes?.pod_name !== 'string') {
+        withoutPodName++;
+        if (withoutPodNameSamples.length < 3) withoutPodNameSamples.push(`${pod}: ${JSON.stringify({ ...d, log: String(d.log).slice(0, 30) })}`);
+      }
       if (pod === RANDOM_POD) {
         randomBytesDocuments++;
         continue;
@@ -472,6 +555,7 @@ export async function runSoak(options: SoakOptions = DEFAULT_SOAK_OPTIONS): Prom
       const seq = m === null ? -1 : Number(m[1]);
       if (m === null || seq >= (writtenOf.get(pod) ?? 0)) {
         unexpected++;
+        if (unexpectedSamples.length < 10) unexpectedSamples.push(`${pod}: ${JSON.stringify(String(d.log).slice(0, 60))} (${String(d.log).length} chars)`);
         continue;
       }
       counts.add(pod, seq);
@@ -490,9 +574,9 @@ export async function runSoak(options: SoakOptions = DEFAULT_SOAK_OPTIONS): Prom
       const l = JSON.parse(line) as { status: number; error: { type: string }; document: unknown };
       const reason = `${l.status} ${l.error.type}`;
       deadLettered[reason] = (deadLettered[reason] ?? 0) + 1;
-      const d = l.document as { log?: unknown; kubernetes?: { pod_name?: unknown } } | null;
+      const d = l.document as SoakDocument | null;
       const m = typeof d?.log === 'string' ? SEQ_RE.exec(d.log) : null;
-      if (m !== null && deadSeqs.add(String(d?.kubernetes?.pod_name), Number(m[1])) === 1) deadLetteredLines++;
+      if (m !== null && d !== null && deadSeqs.add(podOf(d), Number(m[1])) === 1) deadLetteredLines++;
     }
     let linesWritten = 0;
     let linesIndexed = 0;
@@ -527,6 +611,9 @@ export async function runSoak(options: SoakOptions = DEFAULT_SOAK_OPTIONS): Prom
       missingRanges,
       duplicated,
       unexpected,
+      unexpectedSamples,
+      withoutPodName,
+      withoutPodNameSamples,
       documents,
       randomBytesDocuments,
       randomBytesWritten,
@@ -534,6 +621,7 @@ export async function runSoak(options: SoakOptions = DEFAULT_SOAK_OPTIONS): Prom
       deadLetteredLines,
       restarts,
       crashes,
+      crashReports,
       peakRssBytes,
       agentWarnings,
       longestDelayMs,

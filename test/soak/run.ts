@@ -1,23 +1,28 @@
 /**
  * `npm run soak [-- --seconds N --containers N --rate N --seed N --outage-seconds N
- * --restarts-when-acknowledged]`: the soak
+ * --max-old-space-mib N --restarts-when-acknowledged --agent-log FILE]`: the soak
  * (run-soak.ts) with its figures printed; exits 1 when a line is missing or indexed twice.
  */
 import { DEFAULT_SOAK_OPTIONS, runSoak, type SoakOptions } from './run-soak.ts';
 import { formatSoakReport, soakFailures } from './format-soak-report.ts';
 
-const FLAGS: Record<string, 'seconds' | 'containers' | 'linesPerSecond' | 'seed' | 'outageSeconds'> = {
+const FLAGS: Record<string, 'seconds' | 'containers' | 'linesPerSecond' | 'seed' | 'outageSeconds' | 'maxOldSpaceMiB'> = {
   '--seconds': 'seconds',
   '--containers': 'containers',
   '--rate': 'linesPerSecond',
   '--seed': 'seed',
   '--outage-seconds': 'outageSeconds',
+  '--max-old-space-mib': 'maxOldSpaceMiB',
 };
 
 function parseArgs(argv: readonly string[]): SoakOptions {
   const options: { -readonly [K in keyof SoakOptions]: SoakOptions[K] } = { ...DEFAULT_SOAK_OPTIONS };
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i] as string;
+    if (flag === '--agent-log') {
+      options.agentLogFile = argv[i + 1] as string;
+      continue;
+    }
     if (flag === '--restarts-when-acknowledged') {
       options.restarts = 'when-acknowledged';
       i--;
