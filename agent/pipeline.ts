@@ -112,7 +112,7 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
     for (const { file: tailer, tracker, segment } of batch.segments) {
       tracker.ack(segment);
       const fingerprint = tailer.fingerprint;
-      if (tracker === tailer.acks && fingerprint !== undefined) store.set(tailer.key, { offset: tracker.acked, fingerprint, path: tailer.path });
+      if (tracker === tailer.acks && fingerprint !== undefined) store.set(tailer.key, { offset: tracker.acked, fingerprint, path: tailer.path, matchedPath: tailer.matchedPath });
       manager.acknowledged(tailer);
     }
     if (batch.lastTime !== undefined) {

@@ -10,6 +10,11 @@ export interface Checkpoint {
   readonly fingerprint: string;
   /** Where the file was last seen (to find it again after a rename). */
   readonly path: string;
+  /**
+   * The path discovery matched (a /var/log/containers link): its name holds the namespace, pod
+   * and container, which a rotated docker file's own path does not. Absent in older files.
+   */
+  readonly matchedPath?: string;
 }
 
 const VERSION = 1;
@@ -77,7 +82,7 @@ export class CheckpointStore {
 
   set(key: string, checkpoint: Checkpoint): void {
     const old = this.#entries.get(key);
-    if (old !== undefined && old.offset === checkpoint.offset && old.path === checkpoint.path && old.fingerprint === checkpoint.fingerprint) return;
+    if (old !== undefined && old.offset === checkpoint.offset && old.path === checkpoint.path && old.fingerprint === checkpoint.fingerprint && old.matchedPath === checkpoint.matchedPath) return;
     this.#entries.set(key, checkpoint);
     this.#dirty = true;
   }
@@ -139,7 +144,8 @@ function parse(text: string): Map<string, Checkpoint> | undefined {
     if (typeof value !== 'object' || value === null) return undefined;
     const c = value as Partial<Checkpoint>;
     if (typeof c.offset !== 'number' || !Number.isSafeInteger(c.offset) || c.offset < 0 || typeof c.fingerprint !== 'string' || typeof c.path !== 'string') return undefined;
-    entries.set(key, { offset: c.offset, fingerprint: c.fingerprint, path: c.path });
+    if (c.matchedPath !== undefined && typeof c.matchedPath !== 'string') return undefined;
+    entries.set(key, { offset: c.offset, fingerprint: c.fingerprint, path: c.path, ...(c.matchedPath === undefined ? {} : { matchedPath: c.matchedPath }) });
   }
   return entries;
 }

@@ -28,7 +28,7 @@ export class DockerDecoder extends JoiningDecoder<TextJoiner> {
     if (joiner.start < 0 && !fields.partial) {
       const text = this.text;
       text.readString(fields.log, this.max);
-      emit(makeRecord(this.file, start, this.joiners.resume(end), fields.time, fields.stream, text.text, text.truncated,
+      emit(makeRecord(this.file, start, this.joiners.resume(start, end), fields.time, fields.stream, text.text, text.truncated,
         fields.invalid ? 'invalid_utf8' : undefined));
       return;
     }

@@ -23,7 +23,7 @@ export abstract class JoiningDecoder<J extends Joiner> implements Decoder {
   abstract line(buf: Buffer, from: number, to: number, start: number, end: number, cut: boolean, readTime: string, emit: Emit): void;
 
   pending(): number | undefined {
-    const first = this.joiners.earliest();
+    const first = this.joiners.safeResume();
     return first < 0 ? undefined : first;
   }
 
@@ -36,6 +36,6 @@ export abstract class JoiningDecoder<J extends Joiner> implements Decoder {
     error: DecodeError, emit: Emit): void {
     const text = this.text;
     text.read(buf, from, to, this.max, cut);
-    emit(makeRecord(this.file, start, this.joiners.resume(end), readTime, undefined, text.text, text.truncated, error));
+    emit(makeRecord(this.file, start, this.joiners.resume(start, end), readTime, undefined, text.text, text.truncated, error));
   }
 }

@@ -29,13 +29,31 @@ export class StreamJoiners<J extends Joiner> {
   }
 
   /**
-   * Where to resume after a record whose last line ends at `end`: there, unless a part of another
-   * record is still pending before it. Resuming re-reads that part (its records get the same
-   * offsets, hence the same ids); skipping it would lose it.
+   * Where to resume after a record that starts at `start` and whose last line ends at `end`:
+   * `end`, unless a part of another record is still pending. Then records overlap, and until
+   * none is pending every record resumes at the earliest start of the overlapping group: a
+   * restart re-reads whole records (same offsets, hence the same ids, answered 409), never the
+   * tail of one that was already sent (a fragment under a new id) nor past a pending part (lost).
    */
-  resume(end: number): number {
+  resume(start: number, end: number): number {
     const pending = this.earliest();
-    return pending < 0 ? end : pending;
+    if (pending < 0) {
+      this.#floor = -1;
+      return end;
+    }
+    const low = start < pending ? start : pending;
+    if (this.#floor < 0 || low < this.#floor) this.#floor = low;
+    return this.#floor;
+  }
+
+  /** Earliest start of the group of overlapping records still being read, or -1. */
+  #floor = -1;
+
+  /** Where a reader may resume now: the overlap floor or the earliest pending part; -1 when nothing is pending. */
+  safeResume(): number {
+    const pending = this.earliest();
+    if (pending < 0) return -1;
+    return this.#floor >= 0 && this.#floor < pending ? this.#floor : pending;
   }
 
   /** Ends the record being joined on `stream`, whose last line ends at `end`. */
@@ -43,7 +61,7 @@ export class StreamJoiners<J extends Joiner> {
     const joiner = this.of(stream);
     const offset = joiner.start, time = joiner.time;
     const text = joiner.finish();
-    emit(makeRecord(file, offset, this.resume(end), time, stream, text.text, text.truncated, text.invalid ? 'invalid_utf8' : undefined));
+    emit(makeRecord(file, offset, this.resume(offset, end), time, stream, text.text, text.truncated, text.invalid ? 'invalid_utf8' : undefined));
   }
 
   /** Emits every pending record as it is, earliest first; `end` is where the last line read ended. */

@@ -127,10 +127,12 @@ export class TailManager {
       seen.add(tailer.key); // the path may have been rotated between the stat and the open
       byPath.set(path, tailer);
       byPath.set(tailer.path, tailer);
-      if (tailer.state === 'draining') tailer.state = 'following'; // the path came back
+      if (tailer.state === 'draining' && !this.#finished.has(tailer)) tailer.state = 'following'; // the path came back
     }
     this.#byPath.clear();
     for (const [path, tailer] of byPath) this.#byPath.set(path, tailer);
+    const matched = new Set(paths);
+    for (const path of this.#problemPaths.keys()) if (!matched.has(path)) this.#problemPaths.delete(path);
     for (const tailer of this.#tailers.values()) {
       if (tailer.state === 'following' && !seen.has(tailer.key)) {
         tailer.state = 'draining';
@@ -158,27 +160,36 @@ export class TailManager {
       const now = Date.now();
       const base = this.#o.pollIntervalMs;
       const due = [...this.#tailers.values()].filter((t) => t.state !== 'closed' && !this.#finished.has(t) && (t.state === 'draining' || now >= t.nextPoll));
+      // Offsets from before the stats: the pump keeps reading meanwhile, and a size taken before
+      // a read must not be compared with the offset after it (a false truncation).
+      const offsets = due.map((t) => t.offset);
       const sizes = await settleAll(due, (t) => t.stat());
       for (const [i, tailer] of due.entries()) {
         const size = sizes[i];
-        if (typeof size !== 'number' || tailer.state === 'closed') continue;
+        if (typeof size !== 'number' || tailer.state === 'closed' || this.#finished.has(tailer)) continue;
         // Back off while idle (with jitter, so thousands of idle files do not poll in step);
         // growth or a watch event brings a file back to the base interval.
         tailer.pollEvery = Math.min(Math.max(tailer.pollEvery * 2, base), base * IDLE_POLL_FACTOR);
         tailer.nextPoll = now + tailer.pollEvery * (0.5 + Math.random() / 2);
-        if (size < tailer.offset) {
+        const grew = size > tailer.size;
+        if (size < (offsets[i] as number) && tailer.offset === offsets[i]) {
           this.#o.log.warn({ path: tailer.path, size, offset: tailer.offset }, 'file truncated (copytruncate?): reading it again from the start');
           this.#o.observer.fileEvent(tailer.source, 'truncated');
           tailer.truncated();
           tailer.size = size;
           this.#schedule(tailer);
-        } else if (size > tailer.offset) {
+          continue;
+        }
+        if (grew) {
           tailer.size = size;
           tailer.lastGrowth = now;
           tailer.pollEvery = base;
           tailer.nextPoll = now + base / 2;
-          this.#schedule(tailer);
-        } else if (tailer.state === 'draining' && now - tailer.lastGrowth >= this.#o.rotateWaitMs && !this.#ready.has(tailer)) {
+        }
+        // Drained: read to its end, or never a complete first line to read (nothing to ship).
+        const drained = size <= tailer.offset || tailer.file === undefined;
+        if (size > tailer.offset && (grew || tailer.file !== undefined)) this.#schedule(tailer);
+        else if (tailer.state === 'draining' && drained && now - tailer.lastGrowth >= this.#o.rotateWaitMs && !this.#ready.has(tailer)) {
           this.#finish(tailer);
         }
       }
@@ -240,9 +251,11 @@ export class TailManager {
           this.#fileProblem(tailer, 'unreadable', err);
           continue;
         }
+        // Bytes read mean the file grew since the last look, whoever noticed it: rotate_wait counts from here.
+        if (result.bytes > 0) tailer.lastGrowth = Date.now();
         if (result.records.length > 0 || result.bytes > 0) this.#o.onRecords(tailer, result.records, result.bytes);
         // A full read means there is probably more: go round the other files first, then read on.
-        if (result.bytes === size) this.#ready.add(tailer);
+        if (result.bytes === size) this.#schedule(tailer);
       }
     } finally {
       this.#pumping = false;
@@ -267,9 +280,13 @@ export class TailManager {
         await fh.close();
         return existing;
       }
-      const paths = await symlinkHops(path);
       const fp = await fingerprint(fh, key);
       const checkpoint = from === 'head' ? undefined : (from ?? this.#o.store.get(key));
+      // A file found again after a restart (the same content) is also described through the link
+      // it was read by before: a rotated docker file's own path names only the container id.
+      const known = checkpoint !== undefined && checkpoint.fingerprint === fp ? checkpoint.matchedPath : undefined;
+      const hops = await symlinkHops(path);
+      const paths = known !== undefined && !hops.includes(known) ? [known, ...hops] : hops;
       let offset = 0;
       if (from === 'head') {
         // read whole
@@ -286,7 +303,7 @@ export class TailManager {
       tailer.size = st.size;
       this.#tailers.set(key, tailer);
       // Remembered at once, so a restart before its first acknowledgement keeps the starting point.
-      if (fp !== undefined) this.#o.store.set(key, { offset, fingerprint: fp, path: tailer.path });
+      if (fp !== undefined) this.#o.store.set(key, { offset, fingerprint: fp, path: tailer.path, matchedPath: tailer.matchedPath });
       this.#o.observer.fileEvent(tailer.source, 'opened');
       this.#o.log.debug({ path, offset }, 'file opened');
       this.#schedule(tailer);
@@ -311,14 +328,17 @@ export class TailManager {
     const dirs = new Set<string>();
     for (const tailer of this.#tailers.values()) dirs.add(dirname(tailer.path));
     for (const [, checkpoint] of this.#o.store.entries()) dirs.add(dirname(checkpoint.path));
-    const fresh = this.#o.store.fresh;
+    // The very first start (not a start after a corrupt checkpoint file, which reads all again).
+    const first = this.#o.store.fresh && !this.#o.store.recovered;
     for (const dir of dirs) {
-      for (const [key, path] of await filesByKey(dir)) {
-        if (this.#tailers.has(key) || !isContainerLog(path)) continue;
+      for (const [key, { path, size }] of await filesByKey(dir)) {
+        if (this.#tailers.has(key)) continue;
         const checkpoint = this.#o.store.get(key);
+        // Known files of any name (a host log's syslog.1, messages-20240101): finish them if unread bytes remain.
+        if (checkpoint !== undefined ? checkpoint.offset >= size : !isContainerLog(path)) continue;
         const tailer = checkpoint !== undefined
           ? await this.#open(path, false, checkpoint)
-          : await this.#open(path, fresh, fresh ? undefined : 'head');
+          : await this.#open(path, first, first ? undefined : 'head');
         if (tailer === undefined) continue;
         tailer.state = 'draining';
         this.#o.log.info({ path, offset: tailer.offset }, 'reading a container log that is no longer linked (rotated, or from before a restart) to its end');
@@ -333,12 +353,12 @@ export class TailManager {
    */
   async #pruneCheckpoints(): Promise<void> {
     const orphans = [...this.#o.store.entries()].filter(([key]) => !this.#tailers.has(key));
-    const byDir = new Map<string, Map<string, string>>();
+    const byDir = new Map<string, Map<string, { path: string; size: number }>>();
     for (const [key, checkpoint] of orphans) {
       const dir = dirname(checkpoint.path);
       let files = byDir.get(dir);
       if (files === undefined) byDir.set(dir, (files = await filesByKey(dir)));
-      const path = files.get(key);
+      const path = files.get(key)?.path;
       if (path === undefined) this.#o.store.delete(key);
       else if (path !== checkpoint.path) this.#o.store.set(key, { ...checkpoint, path });
     }
@@ -409,8 +429,8 @@ async function settleAll<T, R>(items: readonly T[], fn: (item: T) => Promise<R>)
 }
 
 /** The regular files of a directory by file key (compressed and temporary ones left out). */
-async function filesByKey(dir: string): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
+async function filesByKey(dir: string): Promise<Map<string, { path: string; size: number }>> {
+  const files = new Map<string, { path: string; size: number }>();
   let names: string[];
   try {
     names = await readdir(dir);
@@ -422,7 +442,7 @@ async function filesByKey(dir: string): Promise<Map<string, string>> {
     const path = join(dir, name);
     try {
       const st = await stat(path);
-      if (st.isFile()) files.set(fileKey(st.dev, st.ino), path);
+      if (st.isFile()) files.set(fileKey(st.dev, st.ino), { path, size: st.size });
     } catch {
       // vanished meanwhile
     }

@@ -44,6 +44,8 @@ export class Tailer {
   #decoder: Decoder | undefined;
   #offset: number;
   #records: LogRecord[] = [];
+  /** Counts truncations: a read that started before one must not use what it read. */
+  #generation = 0;
   #readTime = '';
   readonly #emit: Emit = (record) => void this.#records.push(record);
   readonly #onLine: OnLine = (buf, from, to, start, end, cut) =>
@@ -107,9 +109,11 @@ export class Tailer {
    * file) and how many bytes were read; `buf` may be reused once this returns.
    */
   async read(buf: Buffer): Promise<{ records: LogRecord[]; bytes: number }> {
+    // A truncation noticed while a read is on its way makes that read's bytes stale: drop them.
+    const generation = this.#generation;
     if (this.#file === undefined && !(await this.#identify())) return { records: [], bytes: 0 };
     const { bytesRead } = await this.#fh.read(buf, 0, buf.length, this.#offset);
-    if (bytesRead === 0) return { records: [], bytes: 0 };
+    if (bytesRead === 0 || generation !== this.#generation) return { records: [], bytes: 0 };
     this.#readTime = new Date().toISOString();
     this.#splitter.push(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead), this.#offset, this.#onLine);
     this.#offset += bytesRead;
@@ -132,6 +136,7 @@ export class Tailer {
    * their way for the old content go to the old tracker, where they can no longer move the offset.
    */
   truncated(): void {
+    this.#generation++;
     this.#offset = 0;
     this.#splitter.reset();
     this.#file = undefined;
@@ -157,11 +162,12 @@ export class Tailer {
 
   /** Fingerprints the file and picks its decoder, once its first line is complete. */
   async #identify(): Promise<boolean> {
+    const generation = this.#generation;
     const head = Buffer.allocUnsafe(DETECT_BYTES);
     const { bytesRead } = await this.#fh.read(head, 0, DETECT_BYTES, 0);
     const first = head.subarray(0, bytesRead);
     const fingerprint = fingerprintOf(first.subarray(0, FINGERPRINT_BYTES), this.key);
-    if (fingerprint === undefined) return false;
+    if (fingerprint === undefined || generation !== this.#generation) return false;
     // The format is told from the whole first line when it fits (a docker line cut short is not JSON).
     const nl = first.indexOf(10);
     if (nl < 0 && bytesRead < DETECT_BYTES) return false;
