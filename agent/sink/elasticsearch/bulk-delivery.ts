@@ -129,6 +129,8 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
         if (againFor.has('cluster_block')) {
           wait = ctx.retryMaxBackoffMs;
           ctx.health.clusterBlock(reply.host, undefined, wait);
+        } else if (againFor.has('unauthorized')) {
+          wait = ctx.retryMaxBackoffMs; // privileges on an index: slow retries until an operator fixes the role
         } else {
           wait = backoff();
         }

@@ -15,7 +15,7 @@ export interface ServerError {
 
 export type ItemOutcome =
   | { readonly kind: 'delivered'; readonly replay: boolean }
-  | { readonly kind: 'retry'; readonly problem: 'too_many_requests' | 'server_error' | 'cluster_block' }
+  | { readonly kind: 'retry'; readonly problem: 'too_many_requests' | 'server_error' | 'cluster_block' | 'unauthorized' }
   | { readonly kind: 'dead'; readonly reason: DeadLetterReason; readonly status: number; readonly error: ServerError };
 
 export type RequestOutcome =
@@ -33,6 +33,9 @@ export type RequestOutcome =
 /** Mapping errors: never retried. Elasticsearch 7 says mapper_parsing_exception, 8+ document_parsing_exception. */
 const MAPPING_ERRORS = new Set(['mapper_parsing_exception', 'document_parsing_exception', 'illegal_argument_exception', 'strict_dynamic_mapping_exception']);
 
+/** Request-level errors that mean "this body did not parse": one malformed item can cause them. */
+const BODY_PARSE_ERRORS = new Set(['x_content_parse_exception', 'json_parse_exception', 'parse_exception', 'not_x_content_exception']);
+
 export function classifyItem(action: string, status: number, error: ServerError | undefined): ItemOutcome {
   if (status === 200 || status === 201) return { kind: 'delivered', replay: false };
   const type = error?.type ?? '';
@@ -42,6 +45,8 @@ export function classifyItem(action: string, status: number, error: ServerError 
   if (type === 'cluster_block_exception') return { kind: 'retry', problem: 'cluster_block' };
   if (status === 429) return { kind: 'retry', problem: 'too_many_requests' };
   if (status >= 500) return { kind: 'retry', problem: 'server_error' };
+  // A role without privileges on this index (tomorrow's, say): an operator fixes it; never drop meanwhile.
+  if (status === 401 || status === 403) return { kind: 'retry', problem: 'unauthorized' };
   const err = error ?? { type: `http_${status}`, reason: `status ${status} without an error` };
   if (status === 404 && type === 'index_not_found_exception') return { kind: 'dead', reason: 'index_not_found', status, error: err };
   if (status === 400 && MAPPING_ERRORS.has(type)) return { kind: 'dead', reason: 'mapping', status, error: err };
@@ -111,9 +116,9 @@ export function classifyBulkResponse(status: number, retryAfter: number | undefi
   if (status === 429) return { kind: 'retry', problem: 'too_many_requests', pushBack: true, retryAfterMs: retryAfter, error };
   if (status >= 500) return { kind: 'retry', problem: 'server_error', pushBack: true, retryAfterMs: retryAfter, error };
   if (status === 408) return { kind: 'retry', problem: 'timeout', pushBack: true, retryAfterMs: retryAfter, error };
-  // Content negotiation fails for every body alike: splitting would only set everything aside.
-  if (status === 400 && error.type === 'media_type_header_exception') return { kind: 'stuck', status, error };
-  // A whole-request 400 is a malformed body: split to find the item that caused it and set only that one aside.
-  if (status === 400) return { kind: 'split', problem: 'bad_request', status, error };
+  // A whole-request 400 that says the body did not parse may come from one bad item: split to find
+  // it and set only that one aside. Any other 400 (a proxy's page, content negotiation, a bad
+  // parameter) fails for every body alike: splitting would set everything aside, so it is stuck.
+  if (status === 400 && BODY_PARSE_ERRORS.has(error.type)) return { kind: 'split', problem: 'bad_request', status, error };
   return { kind: 'stuck', status, error };
 }

@@ -20,7 +20,9 @@ test('items: the table of REFERENCE.md section 4, case by case', () => {
     ['create', 404, 'index_not_found_exception', { kind: 'dead', reason: 'index_not_found', status: 404, error: err('index_not_found_exception') }],
     ['create', 429, 'cluster_block_exception', { kind: 'retry', problem: 'cluster_block' }],
     ['create', 403, 'cluster_block_exception', { kind: 'retry', problem: 'cluster_block' }],
-    ['create', 403, 'security_exception', { kind: 'dead', reason: 'rejected', status: 403, error: err('security_exception') }],
+    // No privileges on this index: an operator fixes the role; the item waits, never dropped.
+    ['create', 403, 'security_exception', { kind: 'retry', problem: 'unauthorized' }],
+    ['create', 401, 'security_exception', { kind: 'retry', problem: 'unauthorized' }],
   ];
   for (const [action, status, type, expected] of cases) {
     assert.deepEqual(classifyItem(action, status, type === undefined ? undefined : err(type)), expected, `${action} ${status} ${type}`);
@@ -78,6 +80,9 @@ test('request-level answers', () => {
   assert.deepEqual(kind(413, ''), ['split', 'too_large', undefined, undefined]);
   assert.deepEqual(kind(400, es(400, 'x_content_parse_exception')), ['split', 'bad_request', undefined, undefined]);
   assert.deepEqual(kind(400, es(400, 'media_type_header_exception')), ['stuck', undefined, undefined, undefined]);
+  // Only a body that did not parse can come from one item; any other whole-request 400 would dead-letter everything if split.
+  assert.deepEqual(kind(400, es(400, 'illegal_argument_exception')), ['stuck', undefined, undefined, undefined]);
+  assert.deepEqual(kind(400, '<html><body>400 The plain HTTP request was sent to HTTPS port</body></html>'), ['stuck', undefined, undefined, undefined]);
   assert.deepEqual(kind(401, es(401, 'security_exception')), ['unauthorized', undefined, undefined, undefined]);
   assert.deepEqual(kind(403, es(403, 'security_exception')), ['unauthorized', undefined, undefined, undefined]);
   assert.deepEqual(kind(406, ''), ['stuck', undefined, undefined, undefined]);
