@@ -100,6 +100,7 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
         log.error({ reason: String(err) }, 'output failed unexpectedly: sending the batch again in 1 s');
         await sleep(1000);
         if (!stopping) send(batch);
+        else inFlight.delete(batch); // given up: read again at the next start, and shutdown need not wait for it
       },
     );
   }
