@@ -16,10 +16,6 @@ test('short soak: kill -9, rotation, 429s, an outage and a 413: every line index
     linesPerSecond: 1000,
     outageSeconds: 10,
     killEveryMs: [4000, 8000],
-    // A known agent bug loses the unread end of a container's previous <n>.log when it restarts
-    // while the agent is down or behind (todo test in node-faults.test.ts): until it is fixed, CI
-    // guards everything else. `npm run soak` restarts containers at any time.
-    restarts: 'when-acknowledged',
     drainTimeoutMs: 60_000,
     seed: 6,
   });

@@ -18,7 +18,7 @@ export function formatSoakReport(r: SoakResult): string {
   const dead = Object.entries(r.deadLettered).map(([reason, n]) => `${n} (${reason})`).join(', ');
   const failures = soakFailures(r);
   const rows: Array<[string, string]> = [
-    ['settings', `${o.seconds} s of writing, ${o.containers} containers at the start, ${o.linesPerSecond} lines/s, rotation every ${mib(o.rotateBytes)}, kill -9 every ${o.killEveryMs[0] / 1000}-${o.killEveryMs[1] / 1000} s, ${o.itemRejectRate * 100} % items 429, ${o.outageSeconds} s outage, container restarts ${o.restarts}, ${o.maxOldSpaceMiB === undefined ? 'default heap limit' : `--max-old-space-size=${o.maxOldSpaceMiB}`}, seed ${o.seed}`],
+    ['settings', `${o.seconds} s of writing, ${o.containers} containers at the start, ${o.linesPerSecond} lines/s, rotation every ${mib(o.rotateBytes)}, kill -9 every ${o.killEveryMs[0] / 1000}-${o.killEveryMs[1] / 1000} s, ${o.itemRejectRate * 100} % items 429, ${o.outageSeconds} s outage, ${o.maxOldSpaceMiB === undefined ? 'default heap limit' : `--max-old-space-size=${o.maxOldSpaceMiB}`}, seed ${o.seed}`],
     ['wall time', `${r.wallSeconds.toFixed(0)} s`],
     ['lines written', String(r.linesWritten)],
     ['lines indexed', String(r.linesIndexed)],

@@ -24,7 +24,7 @@
  * (kubelet checks sizes every 10 s, so files overshoot `containerLogMaxSize` in real life too), and
  * a pod is deleted only once the agent's checkpoint passed every line of it. Both waits are
  * counted and printed, so a run where they dominate is visible. Container restarts happen at any
- * moment by default; `restarts: 'when-acknowledged'` waits for the agent first (see SoakOptions).
+ * moment: the previous `<n>.log` stays on disk, as the kubelet leaves it until the pod goes.
  */
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
@@ -48,13 +48,6 @@ export interface SoakOptions {
   readonly outageSeconds: number;
   readonly killEveryMs: readonly [number, number];
   readonly itemRejectRate: number;
-  /**
-   * any-time: containers restart whatever the agent has read of them. when-acknowledged: a
-   * container stops writing and restarts only once the agent acknowledged its file, which steps
-   * around a known agent bug (a restart while the agent is down or behind loses the unread end of
-   * the previous `<n>.log`: see the todo test in test/integration/node-faults.test.ts).
-   */
-  readonly restarts: 'any-time' | 'when-acknowledged';
   readonly seed: number;
   /**
    * V8's old-space limit for the agents (`--max-old-space-size`), as a memory-limited container
@@ -80,7 +73,6 @@ export const DEFAULT_SOAK_OPTIONS: SoakOptions = {
   outageSeconds: 30,
   killEveryMs: [5000, 15_000],
   itemRejectRate: 0.1,
-  restarts: 'any-time',
   seed: 1,
   drainTimeoutMs: 180_000,
 };
@@ -161,8 +153,7 @@ interface Writer {
   sinceRotation: number;
   rotationDue: boolean;
   left: LeftFile[];
-  /** `restarting`: paused until the agent acknowledged its file (restarts: 'when-acknowledged'). */
-  state: 'writing' | 'restarting' | 'deleting' | 'deleted';
+  state: 'writing' | 'deleting' | 'deleted';
 }
 
 /** Per pod, how often each seq reached the index; grows as lines are written. */
@@ -440,21 +431,15 @@ export async function runSoak(options: SoakOptions = DEFAULT_SOAK_OPTIONS): Prom
         const w = pick((x) => x.state === 'writing');
         if (w !== undefined) w.state = 'deleting';
       }
-      const restart = (w: Writer) => {
-        w.left.push(fileStateOf(w.container.logPath));
-        w.container.restartContainer();
-        w.sinceRotation = 0;
-        w.state = 'writing';
-        containerRestarts++;
-      };
-      for (const w of writers) if (w.state === 'restarting' && passed(fileStateOf(w.container.logPath))) restart(w);
       while (restartTimes.length > 0 && (restartTimes[0] as number) <= now) {
         restartTimes.shift();
         // FakeContainer.restartContainer does not reopen docker's file: CRI containers only.
         const w = pick((x) => x.state === 'writing' && x.container.spec.format !== 'docker');
         if (w === undefined) continue;
-        if (o.restarts === 'any-time') restart(w);
-        else w.state = 'restarting';
+        w.left.push(fileStateOf(w.container.logPath));
+        w.container.restartContainer();
+        w.sinceRotation = 0;
+        containerRestarts++;
       }
       while (garbageTimes.length > 0 && (garbageTimes[0] as number) <= now) {
         garbageTimes.shift();

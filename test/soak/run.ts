@@ -1,6 +1,6 @@
 /**
  * `npm run soak [-- --seconds N --containers N --rate N --seed N --outage-seconds N
- * --max-old-space-mib N --restarts-when-acknowledged --agent-log FILE]`: the soak
+ * --max-old-space-mib N --agent-log FILE]`: the soak
  * (run-soak.ts) with its figures printed; exits 1 when a line is missing or indexed twice.
  */
 import { DEFAULT_SOAK_OPTIONS, runSoak, type SoakOptions } from './run-soak.ts';
@@ -21,11 +21,6 @@ function parseArgs(argv: readonly string[]): SoakOptions {
     const flag = argv[i] as string;
     if (flag === '--agent-log') {
       options.agentLogFile = argv[i + 1] as string;
-      continue;
-    }
-    if (flag === '--restarts-when-acknowledged') {
-      options.restarts = 'when-acknowledged';
-      i--;
       continue;
     }
     const key = FLAGS[flag];
