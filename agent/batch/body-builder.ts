@@ -1,7 +1,11 @@
 /** Room past `maxBytes`, so that the item that closes a batch nearly always fits without growing. */
 const SLACK_BYTES = 256 * 1024;
-/** Full bodies kept for reuse: with two requests in flight, two spares let the next batch start at once. */
-const SPARES = 2;
+/**
+ * Full bodies kept for reuse: the default budget (32 MiB) holds about six 5 MiB bodies in flight,
+ * so during a backfill nearly every body comes back here instead of going to the allocator (a
+ * dropped one lingers as external memory until a GC). Dropped as soon as batches are small again.
+ */
+const SPARES = 8;
 
 /**
  * Writes encoded items straight into one reused buffer, as UTF-8, and remembers where each one
@@ -11,7 +15,7 @@ const SPARES = 2;
  * A body that filled less than half of its buffer (a batch closed by its age) is copied out to a
  * buffer of its own size, so that a slow trickle of small batches while the output is down never
  * holds a large buffer each. Full bodies go out as they are and their buffers come back through
- * `recycle` once acknowledged.
+ * `recycle` once acknowledged; the spares are let go once a small batch shows the rush is over.
  */
 export class BodyBuilder {
   readonly #capacity: number;
@@ -62,6 +66,8 @@ export class BodyBuilder {
       const body = Buffer.allocUnsafe(used);
       buf.copy(body, 0, 0, used);
       if (buf.length !== this.#capacity) this.#buf = undefined; // grown for one large item: not kept
+      // Small batches: the backfill is over, so the spares only hold memory.
+      this.#spares.length = 0;
       return { body, ends };
     }
     this.#buf = undefined;

@@ -88,3 +88,24 @@ test('an item larger than the room left grows the buffer and keeps what was writ
   b.write('x'.repeat((max + SLACK) / 2 + 1));
   assert.equal(b.take().body.buffer.byteLength, max + SLACK);
 });
+
+test('spares are let go once a small batch shows the rush is over', () => {
+  const max = 1024;
+  const b = new BodyBuilder(max);
+  const big = 'x'.repeat((max + SLACK) / 2 + 1);
+  b.write(big);
+  const a = b.take();
+  b.write(big);
+  const c = b.take();
+  b.recycle(a.body);
+  b.recycle(c.body);
+  b.write('small');
+  assert.equal(b.take().body.toString(), 'small'); // copied out of the spare it was written into
+  b.write(big);
+  const d = b.take();
+  assert.equal(d.body.buffer, c.body.buffer, 'the buffer the small batch used is still the current one');
+  b.write(big);
+  const e = b.take();
+  assert.notEqual(e.body.buffer, a.body.buffer, 'the other spare was dropped');
+  assert.equal(e.body.toString(), big);
+});
