@@ -15,8 +15,10 @@ export function fileKey(dev: number | bigint, ino: number | bigint): string {
 }
 
 /**
- * The fingerprint of an open file: a short hash of its key and first line, used as the
- * prefix of every record's `_id`. Undefined while the first line is not complete yet.
+ * The fingerprint of an open file: a short hash of its inode and first line, used as the
+ * prefix of every record's `_id`. Undefined while the first line is not complete yet. The
+ * device number is left out: it can change across a reboot (LVM or NVMe ordering), and ids
+ * must not, so that a file read again after one is answered 409 instead of indexed twice.
  */
 export async function fingerprint(fh: FileHandle, key: string): Promise<string | undefined> {
   const head = Buffer.alloc(FINGERPRINT_BYTES);
@@ -28,5 +30,6 @@ export function fingerprintOf(head: Buffer, key: string): string | undefined {
   const nl = head.indexOf(10);
   if (nl < 0 && head.length < FINGERPRINT_BYTES) return undefined;
   const bytes = nl < 0 ? head.subarray(0, FINGERPRINT_BYTES) : head.subarray(0, nl + 1);
-  return createHash('sha256').update(key).update('\0').update(bytes).digest('base64url').slice(0, 16);
+  const inode = key.slice(key.indexOf(':') + 1);
+  return createHash('sha256').update(inode).update('\0').update(bytes).digest('base64url').slice(0, 16);
 }

@@ -29,13 +29,15 @@ test('fileKey is <dev>:<ino>, for numbers and bigints alike', () => {
   assert.equal(fileKey(2049n, 18_446_744_073_709_551_615n), '2049:18446744073709551615');
 });
 
-test('fingerprintOf hashes the key, a NUL and the first line with its newline, to 16 base64url characters', () => {
-  const expected = createHash('sha256').update('1:2').update('\0').update('first\n').digest('base64url').slice(0, 16);
+test('fingerprintOf hashes the inode, a NUL and the first line with its newline, to 16 base64url characters', () => {
+  const expected = createHash('sha256').update('2').update('\0').update('first\n').digest('base64url').slice(0, 16);
   assert.equal(fingerprintOf(Buffer.from('first\nsecond\n'), '1:2'), expected);
   assert.match(expected, /^[A-Za-z0-9_-]{16}$/);
   // Only the first line counts; the key does too.
   assert.equal(fingerprintOf(Buffer.from('first\nother'), '1:2'), expected);
   assert.notEqual(fingerprintOf(Buffer.from('first\n'), '1:3'), expected);
+  // Not the device: it may change across a reboot, and the ids built on the fingerprint must not.
+  assert.equal(fingerprintOf(Buffer.from('first\n'), '9:2'), expected);
 });
 
 test('a head without a newline is fingerprinted only once it has FINGERPRINT_BYTES bytes, and then from exactly those', () => {
