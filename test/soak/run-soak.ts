@@ -12,7 +12,8 @@
  *   older rotated files, keep 5);
  * - the agent is killed with SIGKILL every 5-15 s and started again at once;
  * - the fake Elasticsearch answers 10 % of the items 429, goes away for `outageSeconds`, and
- *   answers 413 to the first request after the outage that is larger than 64 KiB;
+ *   then answers 413 to requests above 64 KiB until the soak sees the first one (it looks every
+ *   100 ms, so usually a few: the agent splits and sends the halves meanwhile);
  * - new pods appear, pods are deleted, containers restart (`<n+1>.log`), and one container
  *   writes random bytes.
  *
@@ -448,7 +449,7 @@ export async function runSoak(options: SoakOptions = DEFAULT_SOAK_OPTIONS): Prom
         randomBytesWritten += bytes.length;
       }
 
-      // Elasticsearch: away for a while, then one 413 on the first large request after it.
+      // Elasticsearch: away for a while, then 413 to large requests until the first one was answered.
       if (outage === 'before' && now >= outageAt) {
         await es.down();
         outage = 'down';
