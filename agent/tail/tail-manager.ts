@@ -293,8 +293,10 @@ export class TailManager {
       } else if (checkpoint !== undefined) {
         if (fp === checkpoint.fingerprint && checkpoint.offset <= st.size) offset = checkpoint.offset;
         else {
+          // Routine after the kubelet gzips a rotated file (the freed inode is taken by the next
+          // new file): counted, logged at info level.
           this.#o.observer.inputProblem(describeFile(paths).source, 'inode_reused');
-          this.#o.log.warn({ path }, 'file has new content under a checkpointed inode (inode reuse or truncation while stopped): reading it from the start');
+          this.#o.log.info({ path }, 'file has new content under a checkpointed inode (inode reuse, or truncation while stopped): reading it from the start');
         }
       } else if (initial && this.#o.store.fresh && !this.#o.store.recovered && this.#o.readFrom === 'tail') {
         offset = st.size;

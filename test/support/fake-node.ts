@@ -107,6 +107,7 @@ export class FakeContainer {
   /** The container restarts: a new `<n+1>.log` and the containers link moved to it. */
   restartContainer(): void {
     closeSync(this.#fd);
+    this.#fd = -1;
     this.restart++;
     this.#create();
   }
