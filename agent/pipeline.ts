@@ -30,6 +30,9 @@ export interface Pipeline {
   health(): { ok: boolean; reason?: string };
 }
 
+/** A batch at least this share full is sent as soon as the readers have caught up. */
+const CAUGHT_UP_FLUSH_SHARE = 0.25;
+
 /** How long deliveries may make no progress while the output says it is fine before /healthz fails. */
 const WEDGED_AFTER_MS = 5 * 60_000;
 
@@ -77,6 +80,10 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
       if (namespace !== undefined) observer.namespaceRecords(namespace, records.length, bytes);
       const encoded = batcher.add(tailer, tailer.acks, records);
       budget.take(encoded);
+      // Caught up with every file: the open batch will not grow until something new is written,
+      // so a large one goes now instead of waiting out its delay (the end of a backfill); a small
+      // one still waits, so a trickle of lines never becomes a trickle of requests.
+      if (batcher.filled(CAUGHT_UP_FLUSH_SHARE) && manager.backlogBytes() === 0) batcher.flush();
       if (bytes > 0 && encoded > 0) tailer.encodedPerByte = Math.max(1, encoded / bytes);
     },
   });

@@ -99,6 +99,11 @@ export class Batcher<F> {
     this.#o.onBatch(batch);
   }
 
+  /** True when the open batch holds at least `share` of its record or byte limit. */
+  filled(share: number): boolean {
+    return this.#body.items >= this.#o.maxRecords * share || this.#body.bytes >= this.#o.maxBytes * share;
+  }
+
   /** The batch is acknowledged (its `send` resolved): its body's buffer may be written again. */
   recycle(batch: ClosedBatch<F>): void {
     this.#body.recycle(batch.body);

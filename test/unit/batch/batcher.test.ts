@@ -205,3 +205,19 @@ test('batch bytes are the items\' UTF-8 bytes, exactly the body the sink sends',
   assert.equal(batches[0]?.body.toString('utf8'), 'é日本🙂');
   assert.deepEqual(itemsOf(batches[0]), items);
 });
+
+test('filled(share) says when the open batch holds that share of its record or byte limit', () => {
+  const { b, batches } = batcher({ maxRecords: 8, maxBytes: 100 });
+  const tracker = new AckTracker(0);
+  assert.equal(b.filled(0.25), false);
+  b.add('a', tracker, records(0, 1));
+  assert.equal(b.filled(0.25), false); // 1 of 8 records, 4 of 100 bytes
+  b.add('a', tracker, records(5, 1));
+  assert.equal(b.filled(0.25), true); // 2 of 8 records
+  b.flush();
+  assert.equal(b.filled(0.25), false);
+  b.add('a', tracker, records(10, 1, 30));
+  assert.equal(b.filled(0.25), true); // 30 of 100 bytes
+  assert.equal(batches.length, 1);
+  b.flush();
+});
