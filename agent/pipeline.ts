@@ -85,6 +85,11 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
       // one still waits, so a trickle of lines never becomes a trickle of requests.
       if (batcher.filled(CAUGHT_UP_FLUSH_SHARE) && manager.backlogBytes() === 0) batcher.flush();
       if (bytes > 0 && encoded > 0) tailer.encodedPerByte = Math.max(1, encoded / bytes);
+      // Every record is encoded now: let them go. The reading loop still holds this array while it
+      // reads and decodes the next chunk, so without this each chunk's records and messages lived
+      // through two young-generation GCs and were promoted (about every message, measured with a
+      // heap profile that counts what only a full GC collects): CPU for GC and ~70 MB of old space.
+      records.length = 0;
     },
   });
 
