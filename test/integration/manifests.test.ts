@@ -519,7 +519,12 @@ test('the Dockerfile builds on Node 24, installs production dependencies from th
   const from = [...text.matchAll(/^FROM\s+(\S+)/gm)].map((x) => x[1]);
   assert.deepEqual(from, ['node:24-bookworm-slim', 'gcr.io/distroless/nodejs24-debian12']);
   assert.match(text, /^RUN npm ci --omit=dev /m);
-  assert.match(text, /^ENTRYPOINT \["\/nodejs\/bin\/node", "agent\/main\.ts"\]$/m);
+  // The image starts the agent with the same node flags as `npm start` (one set of flags everywhere).
+  const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ');
+  const flags = start.slice(1, start.indexOf('agent/main.ts'));
+  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(text)?.[1];
+  assert.deepEqual(JSON.parse(entrypoint ?? '[]'), ['/nodejs/bin/node', ...flags, 'agent/main.ts']);
+  assert.ok(flags.includes('--max-semi-space-size=8'), `npm start runs node ${flags.join(' ')}`);
   const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#'));
   assert.deepEqual(ignore, ['*', '!package.json', '!package-lock.json', '!agent']);
 });

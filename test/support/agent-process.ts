@@ -37,7 +37,8 @@ export class AgentProcess {
   #stderr = '';
 
   constructor(env: Record<string, string>, args: readonly string[] = [], options: { uid?: number; gid?: number } = {}) {
-    this.child = spawn(process.execPath, [join(ROOT, 'agent/main.ts'), ...args], {
+    // The flags the agent is started with everywhere (package.json start, Dockerfile, bench).
+    this.child = spawn(process.execPath, ['--max-semi-space-size=8', join(ROOT, 'agent/main.ts'), ...args], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...FAST_ENV, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
