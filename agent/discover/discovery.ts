@@ -43,7 +43,12 @@ export class Discovery {
     const roots = [...new Set(this.#o.include.map((p) => staticRoot(p).dir))];
     const depths = this.#o.include.map((p) => staticRoot(p).depth);
     const depth = depths.includes(undefined) ? undefined : Math.max(0, ...(depths as number[]));
-    this.#watcher = watch(roots, { ignoreInitial: true, persistent: false, followSymlinks: true, ...(depth === undefined ? {} : { depth }) });
+    // Events wanted: files and links appearing or going (a new container's link, a rotated name in
+    // a pod's folder). Not wanted: one per write, which chokidar resolves through symlinks with
+    // lstat and realpath (most of a core at 10,000 lines/s). So links are not followed, and the
+    // live container logs (N.log, <id>-json.log) are ignored by name, with no stat; their growth
+    // is found by the tail's poll (poll_interval_ms).
+    this.#watcher = watch(roots, { ignoreInitial: true, persistent: false, followSymlinks: false, ignored: isLiveContainerLog, ...(depth === undefined ? {} : { depth }) });
     const soon = () => this.#rescanSoon();
     this.#watcher.on('add', soon).on('unlink', soon).on('addDir', soon).on('unlinkDir', soon);
     this.#watcher.on('change', (path: string) => this.#o.onChange(path));
@@ -127,6 +132,11 @@ export class Discovery {
       this.#scanning = undefined;
     }
   }
+}
+
+/** A container log being written (`/var/log/pods/.../N.log`, docker's `<id>-json.log`): no watch events wanted. */
+function isLiveContainerLog(path: string): boolean {
+  return /\/pods\/[^/]+\/[^/]+\/\d+\.log$/.test(path) || /\/containers\/[0-9a-f]{64}\/[0-9a-f]{64}-json\.log$/.test(path);
 }
 
 /**
