@@ -1,5 +1,6 @@
+import { watch as watchFolder, type FSWatcher as FolderWatcher } from 'node:fs';
 import { glob } from 'node:fs/promises';
-import { matchesGlob } from 'node:path';
+import { join, matchesGlob } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Log } from '../core/log.ts';
 
@@ -29,7 +30,7 @@ export class Discovery {
   #debounce: NodeJS.Timeout | undefined;
   #scanning: Promise<void> | undefined;
   #again = false;
-  readonly #watched = new Set<string>();
+  readonly #folderWatchers = new Map<string, FolderWatcher>();
   #stopped = false;
 
   constructor(options: DiscoveryOptions) {
@@ -46,8 +47,8 @@ export class Discovery {
     // Events wanted: files and links appearing or going (a new container's link, a rotated name in
     // a pod's folder). Not wanted: one per write, which chokidar resolves through symlinks with
     // lstat and realpath (most of a core at 10,000 lines/s). So links are not followed, and the
-    // live container logs (N.log, <id>-json.log) are ignored by name, with no stat; their growth
-    // is found by the tail's poll (poll_interval_ms).
+    // live container logs (N.log, <id>-json.log) are ignored by name, with no stat; their writes
+    // are seen by the plain watches on their folders (#watchDirectories) and by the tail's poll.
     this.#watcher = watch(roots, { ignoreInitial: true, persistent: false, followSymlinks: false, ignored: isLiveContainerLog, ...(depth === undefined ? {} : { depth }) });
     const soon = () => this.#rescanSoon();
     this.#watcher.on('add', soon).on('unlink', soon).on('addDir', soon).on('unlinkDir', soon);
@@ -81,6 +82,8 @@ export class Discovery {
     this.#stopped = true;
     clearInterval(this.#timer);
     clearTimeout(this.#debounce);
+    for (const watcher of this.#folderWatchers.values()) watcher.close();
+    this.#folderWatchers.clear();
     await this.#watcher?.close();
   }
 
@@ -94,18 +97,35 @@ export class Discovery {
   }
 
   /**
-   * Watches the folders that hold the files being read (/var/log/pods/..., docker's), so a
-   * rotation there (rename + create) triggers a rescan at once.
+   * Watches the folders that hold the files being read (/var/log/pods/..., docker's) with one
+   * plain fs.watch each: a write is one event and a map lookup (chokidar's handling resolves every
+   * event through symlinks, most of a core at 10,000 lines/s), and a rename or create (rotation,
+   * a restarted container) triggers a rescan at once. A folder that cannot be watched is polled.
    */
   #watchDirectories(): void {
-    if (this.#watcher === undefined) return;
+    if (this.#stopped) return;
     const now = new Set(this.#o.directories());
-    const fresh = [...now].filter((dir) => !this.#watched.has(dir));
-    const gone = [...this.#watched].filter((dir) => !now.has(dir));
-    for (const dir of fresh) this.#watched.add(dir);
-    for (const dir of gone) this.#watched.delete(dir);
-    if (fresh.length > 0) this.#watcher.add(fresh);
-    if (gone.length > 0) this.#watcher.unwatch(gone);
+    for (const [dir, watcher] of this.#folderWatchers) {
+      if (now.has(dir)) continue;
+      watcher.close();
+      this.#folderWatchers.delete(dir);
+    }
+    for (const dir of now) {
+      if (this.#folderWatchers.has(dir)) continue;
+      try {
+        const watcher = watchFolder(dir, { persistent: false }, (event, name) => {
+          if (event === 'rename' || name === null) this.#rescanSoon();
+          else this.#o.onChange(join(dir, name));
+        });
+        watcher.on('error', () => {
+          watcher.close();
+          this.#folderWatchers.delete(dir);
+        });
+        this.#folderWatchers.set(dir, watcher);
+      } catch {
+        // inotify limits, a folder gone meanwhile: the poll and the rescans cover it
+      }
+    }
   }
 
   #rescanSoon(): void {

@@ -464,7 +464,7 @@ test('the DaemonSet runs on every node, as uid 0 with nothing else, and shuts do
     { user: sc?.runAsUser, rorfs: sc?.readOnlyRootFilesystem, escalation: sc?.allowPrivilegeEscalation, drop: sc?.capabilities?.drop, add: sc?.capabilities?.add, seccomp: sc?.seccompProfile?.type },
     { user: 0, rorfs: true, escalation: false, drop: ['ALL'], add: undefined, seccomp: 'RuntimeDefault' },
   );
-  assert.deepEqual(c.resources, { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } });
+  assert.deepEqual(c.resources, { requests: { cpu: '100m', memory: '192Mi' }, limits: { memory: '512Mi' } });
   const config = await effectiveConfig(m);
   // The flush may take shutdown_timeout_ms; offsets must still be persisted before SIGKILL.
   assert.ok(config.shutdownTimeoutMs + 5000 <= (spec?.terminationGracePeriodSeconds ?? 30) * 1000,
