@@ -18,32 +18,12 @@ import { AgentProcess, gaps, sequenceCounts, tempStateDir } from '../support/age
 import { startFakeElasticsearch, type FakeElasticsearch, type FakeElasticsearchOptions } from '../support/fake-elasticsearch.ts';
 import { FakeNode, type FakeContainer } from '../support/fake-node.ts';
 import { parseFamilies, valueOf, type Families } from '../unit/telemetry/prometheus-text.ts';
+import { until } from '../support/until.ts';
 
 type Doc = Record<string, unknown> & { log?: unknown; kubernetes?: { pod_name?: string } };
 const byPod = (d: Doc): string => String(d.kubernetes?.pod_name);
 const PADDING = 'x'.repeat(150);
 
-/** Polls `probe` until it returns a value; fails with `what` at the deadline or when `agent` dies. */
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, agent?: AgentProcess): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (agent !== undefined && agent.child.exitCode !== null) {
-      throw new Error(`agent exited (${agent.child.exitCode}) while waiting for ${what}; log: ${JSON.stringify(agent.logs.slice(-10))}`);
-    }
-    if (Date.now() > deadline) {
-      const tail = agent === undefined ? '' : `; log: ${JSON.stringify(agent.logs.slice(-5))}`;
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : ` (${String(last)})`}${tail}`);
-    }
-    await sleep(50);
-  }
-}
 
 function get(port: number, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

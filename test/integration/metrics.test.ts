@@ -15,6 +15,7 @@ import { AgentProcess, tempStateDir } from '../support/agent-process.ts';
 import { startFakeElasticsearch } from '../support/fake-elasticsearch.ts';
 import { FakeNode } from '../support/fake-node.ts';
 import { parseFamilies, valueOf, type Families } from '../unit/telemetry/prometheus-text.ts';
+import { until } from '../support/until.ts';
 
 /** Slowest acceptable answer from the agent's HTTP port on a busy 2-core machine. */
 const ANSWER_BOUND_MS = 2000;
@@ -48,20 +49,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`);
-    await sleep(50);
-  }
-}
 
 /**
  * Scrapes /metrics and probes /healthz and /readyz every 50 ms until stopped, keeping every
