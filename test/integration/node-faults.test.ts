@@ -16,6 +16,7 @@ import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentProcess, gaps, sequenceCounts, tempStateDir } from '../support/agent-process.ts';
 import { FakeNode, type FakeContainer } from '../support/fake-node.ts';
+import { until } from '../support/until.ts';
 
 type Doc = Record<string, unknown> & { kubernetes?: { pod_name?: string } };
 const byPod = (r: Doc) => String(r.kubernetes?.pod_name);
@@ -32,16 +33,6 @@ function get(port: number, path: string): Promise<{ status: number; body: string
     req.on('error', reject);
     req.setTimeout(5000, () => req.destroy(new Error(`GET ${path} timed out`)));
   });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 function metric(text: string, name: string): number {
@@ -106,13 +97,13 @@ for (const [how, corrupt] of CORRUPTIONS) {
 }
 
 /** Readiness and the failure counter while checkpoints cannot be written, and their recovery. */
-async function assertCheckpointOutage(agent: AgentProcess, app: FakeContainer, block: () => void, unblock: () => void, reason: RegExp): Promise<void> {
+async function assertCheckpointOutage(agent: AgentProcess, app: FakeContainer, block: () => Promise<unknown> | void, unblock: () => void, reason: RegExp): Promise<void> {
   const port = await agent.httpPort();
   app.write(seqs(0, 100));
   await agent.waitFor('the first 100 records', () => agent.records.length >= 100);
   await until('ready', async () => ((await get(port, '/readyz')).status === 200 ? true : undefined));
 
-  block();
+  await block();
   app.write(seqs(100, 100));
   const unready = await until('/readyz to turn 503', async () => {
     const answer = await get(port, '/readyz');
@@ -144,7 +135,13 @@ test('state dir unwritable while running (a directory where the temp file goes):
   const { stateDir, env, app } = await setUp(t);
   const agent = start(t, env);
   const blocker = join(stateDir, 'checkpoints.json.tmp');
-  await assertCheckpointOutage(agent, app, () => mkdirSync(blocker), () => rmdirSync(blocker), /^EISDIR$/);
+  // The agent's own temp file exists for a moment during each write (every 100 ms): retry past it.
+  const block = () =>
+    until('the blocking directory to be made', () => {
+      mkdirSync(blocker);
+      return true;
+    });
+  await assertCheckpointOutage(agent, app, block, () => rmdirSync(blocker), /^EISDIR$/);
   const checkpoints = JSON.parse(readFileSync(join(stateDir, 'checkpoints.json'), 'utf8')) as { files: Record<string, { offset: number }> };
   assert.deepEqual(Object.values(checkpoints.files).map((f) => f.offset), [statSync(app.logPath).size], 'the offsets caught up once writable');
 });
