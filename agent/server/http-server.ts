@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ConfigError } from '../core/errors.ts';
 import type { Log } from '../core/log.ts';
 
 /**
@@ -107,9 +108,13 @@ export function startHttpServer(options: HttpServerOptions): Promise<RunningHttp
   server.setTimeout(30_000, (socket) => socket.destroy());
 
   return new Promise((resolve, reject) => {
-    const failed = (error: Error): void => {
+    // A port already taken (another agent on the host network, say) is a configuration problem: named, not a stack trace.
+    const failed = (error: NodeJS.ErrnoException): void => {
       server.close();
-      reject(error);
+      const where = `${options.address}:${options.port}`;
+      reject(error.code === 'EADDRINUSE' || error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL'
+        ? new ConfigError('http_port', `cannot listen on ${where}: ${error.code} (${error.message})`)
+        : error);
     };
     server.once('error', failed);
     server.listen(options.port, options.address, () => {

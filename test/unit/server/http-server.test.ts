@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
+import { ConfigError } from '../../../agent/core/errors.ts';
 import { nullLog, type Log } from '../../../agent/core/log.ts';
 import { startHttpServer, type HealthCheck, type HttpServerOptions, type ReadinessCheck } from '../../../agent/server/http-server.ts';
 import { createMetrics } from '../../../agent/telemetry/metrics.ts';
@@ -152,7 +153,12 @@ test('close ends kept-alive connections at once, and a busy port is a start-up e
   try {
     await assert.rejects(
       startHttpServer(plain(busy)),
-      { code: 'EADDRINUSE' },
+      (error: Error) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.key, 'http_port');
+        assert.match(error.message, new RegExp(`^configuration: http_port: cannot listen on 127\\.0\\.0\\.1:${busy}: EADDRINUSE `));
+        return true;
+      },
     );
   } finally {
     await new Promise((resolve) => blocker.close(resolve));
