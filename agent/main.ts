@@ -18,9 +18,14 @@ const POD_SYNC_WAIT_MS = 5000;
 
 /**
  * Entry point: configuration, self-log, metrics, the pipeline, the HTTP port and signals.
- * `node agent/main.ts [--config FILE]` on Node 24; settings in the README.
+ * `node agent/main.ts [--config FILE | --version]` on Node 24; settings in the README.
  */
 async function main(): Promise<void> {
+  // Loads every module and exits: the image build runs it to fill the compile cache (Dockerfile).
+  if (process.argv.includes('--version')) {
+    process.stdout.write(`nodetail ${pkg.version} (node ${process.version})\n`);
+    return;
+  }
   let config: Config;
   try {
     config = loadConfig(process.argv.slice(2), process.env);

@@ -1,8 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { agentCommand, agentCommandEnv } from '../support/agent-command.ts';
 import { BulkEndpointProcess } from './bulk-endpoint-process.ts';
 import type { BulkEndpointStats } from './bulk-endpoint.ts';
 import { ChildProgram } from './child-program.ts';
@@ -111,12 +113,8 @@ const BASELINE = join(import.meta.dirname, 'baseline.ts');
 /** Long enough for a graceful shutdown (the agent's own default is 20 s). */
 const STOP_GRACE_MS = 25_000;
 const POLL_MS = 100;
-/**
- * Node flags the agent runs with, as everywhere it is started (package.json `start`, the
- * Dockerfile, test/support/agent-process.ts): V8 otherwise grows the young generation to
- * 128 MB during a backfill (peak RSS ~395 MB instead of ~260 MB in the 2,000,000-line run).
- */
-const AGENT_NODE_FLAGS = ['--max-semi-space-size=8'];
+/** The agent starts as package.json's `start` says (its node flags and compile cache), as everywhere. */
+const AGENT = agentCommand();
 
 function parseOptions(): Options {
   const { values } = parseArgs({
@@ -191,9 +189,10 @@ class Bench {
     let program: ChildProgram;
     if (name === 'nodetail') {
       const stateDir = await mkdtemp(join(this.#work, 'state-'));
-      program = ChildProgram.start(name, [...profile, ...AGENT_NODE_FLAGS, ...this.#options.agentFlags, 'agent/main.ts'], {
+      program = ChildProgram.start(name, [...profile, ...AGENT.nodeFlags, ...this.#options.agentFlags, 'agent/main.ts'], {
         cwd: REPO,
         env: {
+          ...agentCommandEnv(),
           ELASTICSEARCH_URL: this.#endpoint.url,
           NODETAIL_PATHS: tree.containersGlob,
           NODETAIL_STATE_DIR: stateDir,
@@ -482,6 +481,8 @@ async function main(): Promise<void> {
   let endpoint: BulkEndpointProcess | undefined;
   let bench: Bench | undefined;
   try {
+    // As in the image, whose build fills the compile cache: measured runs start from a warm one.
+    execFileSync(process.execPath, [...AGENT.nodeFlags, 'agent/main.ts', '--version'], { cwd: REPO, env: { ...agentCommandEnv() }, stdio: 'ignore' });
     endpoint = await BulkEndpointProcess.start(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(profileDir, 'endpoint')]);
     bench = new Bench(options, endpoint, work, controller.signal, profileDir);
     bench.report.machine = machine;

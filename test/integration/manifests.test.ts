@@ -30,6 +30,7 @@ import { Role, type IRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1
 import { RoleBinding, type IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { loadConfig, type Config } from '../../agent/config/load-config.ts';
 import { OPTIONS } from '../../agent/config/options.ts';
+import { agentCommand } from '../support/agent-command.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(ROOT, 'manifests');
@@ -519,14 +520,35 @@ test('the Dockerfile builds on Node 24, installs production dependencies from th
   const from = [...text.matchAll(/^FROM\s+(\S+)/gm)].map((x) => x[1]);
   assert.deepEqual(from, ['node:24-bookworm-slim', 'gcr.io/distroless/nodejs24-debian12']);
   assert.match(text, /^RUN npm ci --omit=dev /m);
-  // The image starts the agent with the same node flags as `npm start` (one set of flags everywhere).
-  const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ');
-  const flags = start.slice(1, start.indexOf('agent/main.ts'));
+  // The image starts the agent as `npm start` does (one set of flags everywhere), from a compile
+  // cache its build filled with its own Node.
+  const start = agentCommand();
   const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(text)?.[1];
-  assert.deepEqual(JSON.parse(entrypoint ?? '[]'), ['/nodejs/bin/node', ...flags, 'agent/main.ts']);
-  assert.ok(flags.includes('--max-semi-space-size=8'), `npm start runs node ${flags.join(' ')}`);
+  assert.deepEqual(JSON.parse(entrypoint ?? '[]'), ['/nodejs/bin/node', ...start.nodeFlags, 'agent/main.ts']);
+  assert.ok(start.nodeFlags.some((f) => f.startsWith('--max-semi-space-size=')), `npm start runs node ${start.nodeFlags.join(' ')}`);
+  assert.deepEqual(Object.keys(start.env), ['NODE_COMPILE_CACHE']);
+  const cache = /^ENV .*NODE_COMPILE_CACHE=(\S+)/m.exec(text)?.[1];
+  assert.equal(cache, '/app/.compile-cache');
+  const fill = text.indexOf('RUN ["/nodejs/bin/node", "agent/main.ts", "--version"]');
+  assert.ok(fill > text.indexOf('COPY agent ./agent') && fill < text.indexOf('ENTRYPOINT'), 'the cache is filled after the agent is copied, by the final image');
   const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#'));
   assert.deepEqual(ignore, ['*', '!package.json', '!package-lock.json', '!agent']);
+});
+
+test('the build step `node agent/main.ts --version` exits 0 and fills the compile cache with every module the agent loads', async () => {
+  const cache = await mkdtemp(join(tmpdir(), 'nodetail-compile-cache-'));
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, [...agentCommand().nodeFlags, 'agent/main.ts', '--version'], { cwd: ROOT, env: { NODE_COMPILE_CACHE: cache } });
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    assert.equal(stdout, `nodetail ${pkg.version} (node ${process.version})\n`);
+    // One entry per compiled module: at least every agent module on the start-up path is there.
+    const [dir] = readdirSync(cache);
+    const entries = readdirSync(join(cache, dir as string)).length;
+    const agentModules = readdirSync(join(ROOT, 'agent'), { recursive: true }).filter((f) => String(f).endsWith('.ts')).length;
+    assert.ok(entries >= agentModules * 0.8, `${entries} cache entries for ${agentModules} agent modules`);
+  } finally {
+    await rm(cache, { recursive: true, force: true });
+  }
 });
 
 /** kubectl's embedded kustomize, when this machine has kubectl (CI may not: then the test is skipped, saying so). */

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { agentCommand, agentCommandEnv } from './agent-command.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -37,10 +38,10 @@ export class AgentProcess {
   #stderr = '';
 
   constructor(env: Record<string, string>, args: readonly string[] = [], options: { uid?: number; gid?: number } = {}) {
-    // The flags the agent is started with everywhere (package.json start, Dockerfile, bench).
-    this.child = spawn(process.execPath, ['--max-semi-space-size=8', join(ROOT, 'agent/main.ts'), ...args], {
+    // Started as everywhere (package.json start, the Dockerfile, the benchmark).
+    this.child = spawn(process.execPath, [...agentCommand().nodeFlags, join(ROOT, 'agent/main.ts'), ...args], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...FAST_ENV, ...env },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...agentCommandEnv(), ...FAST_ENV, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       ...options,
     });
