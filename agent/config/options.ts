@@ -55,7 +55,7 @@ export const OPTIONS = [
     help: 'Longest record (after joining CRI/docker partial lines); the rest is dropped and the record is flagged truncated.' },
   { key: 'read_chunk_bytes', env: ['NODETAIL_READ_CHUNK_BYTES'], type: bytes(4096), default: '256KiB',
     help: 'Size of one read from a file.' },
-  { key: 'buffer_max_bytes', env: ['NODETAIL_BUFFER_MAX_BYTES'], type: bytes(1048576), default: '32MiB',
+  { key: 'buffer_max_bytes', env: ['NODETAIL_BUFFER_MAX_BYTES'], type: bytes(1048576), default: '16MiB',
     help: 'Memory budget: bytes read but not yet acknowledged by the output. When it is spent, reading pauses; the files on disk are the buffer.' },
   { key: 'poll_interval_ms', env: ['NODETAIL_POLL_INTERVAL_MS'], type: int(50, 60000), default: '1000',
     help: 'How often open files are checked for new data when no watch event came; a file that does not grow is checked less and less often, down to every 10 intervals.' },

@@ -49,7 +49,7 @@ test('defaults: no file, no environment', () => {
     readFrom: 'head',
     maxRecordBytes: 262_144,
     readChunkBytes: 262_144,
-    bufferMaxBytes: 33_554_432,
+    bufferMaxBytes: 16_777_216,
     pollIntervalMs: 1000,
     rescanIntervalMs: 30_000,
     rotateWaitMs: 5000,
