@@ -124,8 +124,8 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
     lastProgress = Date.now();
     for (const { file: tailer, tracker, segment } of batch.segments) {
       tracker.ack(segment);
-      const fingerprint = tailer.fingerprint;
-      if (tracker === tailer.acks && fingerprint !== undefined) store.set(tailer.key, { offset: tracker.acked, fingerprint, path: tailer.path, matchedPath: tailer.matchedPath });
+      const checkpoint = tracker === tailer.acks ? tailer.checkpoint(tracker.acked) : undefined;
+      if (checkpoint !== undefined) store.set(tailer.key, checkpoint);
       manager.acknowledged(tailer);
     }
     if (batch.lastTime !== undefined) {

@@ -6,8 +6,14 @@ import type { Log } from '../core/log.ts';
 export interface Checkpoint {
   /** Everything before it is acknowledged by the output. */
   readonly offset: number;
-  /** The file's fingerprint (and `_id` prefix): an inode holding other content does not match. */
+  /** The file's fingerprint: an inode holding other content does not match. */
   readonly fingerprint: string;
+  /**
+   * How many times the file was truncated and written again (copytruncate) under this inode:
+   * part of the `_id` prefix, so new content at old offsets never takes the ids of the old.
+   * Written only when above 0; absent (0) in older files.
+   */
+  readonly generation?: number;
   /** Where the file was last seen (to find it again after a rename). */
   readonly path: string;
   /**
@@ -82,7 +88,7 @@ export class CheckpointStore {
 
   set(key: string, checkpoint: Checkpoint): void {
     const old = this.#entries.get(key);
-    if (old !== undefined && old.offset === checkpoint.offset && old.path === checkpoint.path && old.fingerprint === checkpoint.fingerprint && old.matchedPath === checkpoint.matchedPath) return;
+    if (old !== undefined && old.offset === checkpoint.offset && old.path === checkpoint.path && old.fingerprint === checkpoint.fingerprint && old.generation === checkpoint.generation && old.matchedPath === checkpoint.matchedPath) return;
     this.#entries.set(key, checkpoint);
     this.#dirty = true;
   }
@@ -145,7 +151,14 @@ function parse(text: string): Map<string, Checkpoint> | undefined {
     const c = value as Partial<Checkpoint>;
     if (typeof c.offset !== 'number' || !Number.isSafeInteger(c.offset) || c.offset < 0 || typeof c.fingerprint !== 'string' || typeof c.path !== 'string') return undefined;
     if (c.matchedPath !== undefined && typeof c.matchedPath !== 'string') return undefined;
-    entries.set(key, { offset: c.offset, fingerprint: c.fingerprint, path: c.path, ...(c.matchedPath === undefined ? {} : { matchedPath: c.matchedPath }) });
+    if (c.generation !== undefined && (!Number.isSafeInteger(c.generation) || c.generation < 1)) return undefined;
+    entries.set(key, {
+      offset: c.offset,
+      fingerprint: c.fingerprint,
+      path: c.path,
+      ...(c.generation === undefined ? {} : { generation: c.generation }),
+      ...(c.matchedPath === undefined ? {} : { matchedPath: c.matchedPath }),
+    });
   }
   return entries;
 }

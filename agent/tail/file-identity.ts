@@ -33,3 +33,13 @@ export function fingerprintOf(head: Buffer, key: string): string | undefined {
   const inode = key.slice(key.indexOf(':') + 1);
   return createHash('sha256').update(inode).update('\0').update(bytes).digest('base64url').slice(0, 16);
 }
+
+/**
+ * The prefix of every `_id` of a file: its fingerprint, and after the file was truncated and
+ * written again (copytruncate), the count of such truncations. A first line written again
+ * unchanged (a banner, a fixed start-up message) would otherwise give the new content the ids
+ * of the old, and Elasticsearch would answer 409 for lines it never saw.
+ */
+export function idPrefixOf(fingerprint: string, generation: number): string {
+  return generation === 0 ? fingerprint : `${fingerprint}.${generation}`;
+}

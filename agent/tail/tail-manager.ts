@@ -288,11 +288,20 @@ export class TailManager {
       const hops = await symlinkHops(path);
       const paths = known !== undefined && !hops.includes(known) ? [known, ...hops] : hops;
       let offset = 0;
+      let generation = 0;
       if (from === 'head') {
         // read whole
       } else if (checkpoint !== undefined) {
-        if (fp === checkpoint.fingerprint && checkpoint.offset <= st.size) offset = checkpoint.offset;
-        else {
+        if (fp === checkpoint.fingerprint && checkpoint.offset <= st.size) {
+          offset = checkpoint.offset;
+          generation = checkpoint.generation ?? 0;
+        } else if (fp === checkpoint.fingerprint) {
+          // Shorter than what was read, with the same first line: truncated while stopped and written
+          // again (copytruncate). A new generation gives the new content ids of its own.
+          generation = (checkpoint.generation ?? 0) + 1;
+          this.#o.observer.fileEvent(describeFile(paths).source, 'truncated');
+          this.#o.log.warn({ path, size: st.size, offset: checkpoint.offset }, 'file truncated while stopped (copytruncate?): reading it again from the start');
+        } else {
           // Routine after the kubelet gzips a rotated file (the freed inode is taken by the next
           // new file): counted, logged at info level.
           this.#o.observer.inputProblem(describeFile(paths).source, 'inode_reused');
@@ -301,11 +310,12 @@ export class TailManager {
       } else if (initial && this.#o.store.fresh && !this.#o.store.recovered && this.#o.readFrom === 'tail') {
         offset = st.size;
       }
-      const tailer = new Tailer({ key, fh, paths, description: describeFile(paths), offset, fingerprint: fp, maxRecordBytes: this.#o.maxRecordBytes });
+      const tailer = new Tailer({ key, fh, paths, description: describeFile(paths), offset, fingerprint: fp, generation, maxRecordBytes: this.#o.maxRecordBytes });
       tailer.size = st.size;
       this.#tailers.set(key, tailer);
       // Remembered at once, so a restart before its first acknowledgement keeps the starting point.
-      if (fp !== undefined) this.#o.store.set(key, { offset, fingerprint: fp, path: tailer.path, matchedPath: tailer.matchedPath });
+      const opened = tailer.checkpoint(offset);
+      if (opened !== undefined) this.#o.store.set(key, opened);
       this.#o.observer.fileEvent(tailer.source, 'opened');
       this.#o.log.debug({ path, offset }, 'file opened');
       this.#schedule(tailer);

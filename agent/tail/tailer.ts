@@ -1,12 +1,13 @@
 import { fstat } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { AckTracker } from '../checkpoint/ack-tracker.ts';
+import type { Checkpoint } from '../checkpoint/checkpoint-store.ts';
 import type { Decoder, Emit } from '../core/decoder.ts';
 import type { LogFile, LogRecord, SourceKind } from '../core/record.ts';
 import { createDecoder } from '../decode/create-decoder.ts';
 import { detectFormat } from '../decode/detect-format.ts';
 import type { FileDescription } from '../enrich/path-metadata.ts';
-import { FINGERPRINT_BYTES, fingerprintOf } from './file-identity.ts';
+import { FINGERPRINT_BYTES, fingerprintOf, idPrefixOf } from './file-identity.ts';
 import { LineSplitter, type OnLine } from './line-splitter.ts';
 
 /** How much of a file's start is read to tell its format: a whole docker 16 KiB chunk, escaped. */
@@ -25,6 +26,8 @@ export interface TailerInit {
   readonly offset: number;
   /** Known when the file was checkpointed before. */
   readonly fingerprint: string | undefined;
+  /** Truncations already seen under this inode (the checkpoint's `generation`). */
+  readonly generation: number;
   readonly maxRecordBytes: number;
 }
 
@@ -44,8 +47,12 @@ export class Tailer {
   #decoder: Decoder | undefined;
   #offset: number;
   #records: LogRecord[] = [];
-  /** Counts truncations: a read that started before one must not use what it read. */
-  #generation = 0;
+  /**
+   * Counts truncations: a read that started before one must not use what it read, and the
+   * content written after one gets `_id`s of its own (`idPrefixOf`).
+   */
+  #generation: number;
+  #fingerprint: string | undefined;
   #readTime = '';
   readonly #emit: Emit = (record) => void this.#records.push(record);
   readonly #onLine: OnLine = (buf, from, to, start, end, cut) =>
@@ -72,6 +79,7 @@ export class Tailer {
     this.#init = init;
     this.source = init.description.source;
     this.#offset = init.offset;
+    this.#generation = init.generation;
     this.acks = new AckTracker(init.offset);
     this.#splitter = new LineSplitter(init.maxRecordBytes);
   }
@@ -87,7 +95,15 @@ export class Tailer {
 
   /** The fingerprint, known once the first line is complete. */
   get fingerprint(): string | undefined {
-    return this.#file?.idPrefix ?? this.#init.fingerprint;
+    return this.#fingerprint ?? this.#init.fingerprint;
+  }
+
+  /** The checkpoint that resumes at `offset`; undefined while the first line is incomplete. */
+  checkpoint(offset: number): Checkpoint | undefined {
+    const fingerprint = this.fingerprint;
+    if (fingerprint === undefined) return undefined;
+    const generation = this.#generation === 0 ? {} : { generation: this.#generation };
+    return { offset, fingerprint, path: this.path, matchedPath: this.matchedPath, ...generation };
   }
 
   /** Next byte to read. */
@@ -140,6 +156,7 @@ export class Tailer {
     this.#offset = 0;
     this.#splitter.reset();
     this.#file = undefined;
+    this.#fingerprint = undefined;
     this.#decoder = undefined;
     this.acks = new AckTracker(0);
   }
@@ -173,7 +190,8 @@ export class Tailer {
     if (nl < 0 && bytesRead < DETECT_BYTES) return false;
     const format = detectFormat(this.path, first, 0, nl < 0 ? first.length : nl);
     const { source, meta } = this.#init.description;
-    this.#file = { key: this.key, idPrefix: fingerprint, path: this.path, matchedPath: this.matchedPath, source, meta };
+    this.#fingerprint = fingerprint;
+    this.#file = { key: this.key, idPrefix: idPrefixOf(fingerprint, generation), path: this.path, matchedPath: this.matchedPath, source, meta };
     this.#decoder = createDecoder(format, this.#file, this.#init.maxRecordBytes);
     return true;
   }

@@ -27,6 +27,8 @@ async function tempDir(t: TestContext): Promise<string> {
 
 const A = { offset: 1234, fingerprint: 'fpA', path: '/var/log/pods/ns_a_u/c/0.log' };
 const B = { offset: 0, fingerprint: 'fpB', path: '/var/log/syslog' };
+/** Truncated twice (copytruncate) under the same fingerprint. */
+const C = { offset: 77, fingerprint: 'fpC', path: '/var/log/app.log', generation: 2 };
 
 test('a missing state dir is created and a first start is fresh, not recovered', async (t) => {
   const dir = join(await tempDir(t), 'state', 'nested');
@@ -49,10 +51,11 @@ test('round trip: what one store flushes the next one loads, exactly; the file i
   assert.equal(await store.flush(), false); // nothing changed yet
   store.set('1:10', A);
   store.set('1:11', B);
+  store.set('1:13', C);
   assert.equal(await store.flush(), true);
   assert.equal(await store.flush(), false);
   assert.deepEqual(await readdir(dir), ['checkpoints.json']);
-  assert.deepEqual(JSON.parse(await readFile(store.path, 'utf8')), { version: 1, files: { '1:10': A, '1:11': B } });
+  assert.deepEqual(JSON.parse(await readFile(store.path, 'utf8')), { version: 1, files: { '1:10': A, '1:11': B, '1:13': C } });
 
   const again = new CheckpointStore(dir, log);
   await again.load();
@@ -60,8 +63,9 @@ test('round trip: what one store flushes the next one loads, exactly; the file i
   assert.equal(again.recovered, false);
   assert.deepEqual(again.get('1:10'), A);
   assert.deepEqual(again.get('1:11'), B);
+  assert.deepEqual(again.get('1:13'), C);
   assert.equal(again.get('1:12'), undefined);
-  assert.deepEqual([...again.entries()], [['1:10', A], ['1:11', B]]);
+  assert.deepEqual([...again.entries()], [['1:10', A], ['1:11', B], ['1:13', C]]);
   assert.deepEqual(logged, []);
 });
 
@@ -75,6 +79,8 @@ test('set() of an identical checkpoint is not a change; a changed one is; delete
   assert.equal(await store.flush(), false);
   store.set('1:10', { ...A, offset: 2000 });
   assert.equal(await store.flush(), true);
+  store.set('1:10', { ...A, offset: 2000, generation: 1 });
+  assert.equal(await store.flush(), true, 'a new generation is a change');
   store.delete('9:9');
   assert.equal(await store.flush(), false);
   store.delete('1:10');
@@ -106,6 +112,8 @@ const CORRUPT: ReadonlyArray<readonly [string, string]> = [
   ['an offset as a string', JSON.stringify({ version: 1, files: { '1:10': { ...A, offset: '12' } } })],
   ['a missing fingerprint', JSON.stringify({ version: 1, files: { '1:10': { offset: 1, path: '/x' } } })],
   ['a path that is not a string', JSON.stringify({ version: 1, files: { '1:10': { ...A, path: 7 } } })],
+  ['a generation of 0 (never written: absent means 0)', JSON.stringify({ version: 1, files: { '1:10': { ...A, generation: 0 } } })],
+  ['a fractional generation', JSON.stringify({ version: 1, files: { '1:10': { ...A, generation: 1.5 } } })],
   ['an empty file', ''],
   ['a JSON array', '[]'],
 ];

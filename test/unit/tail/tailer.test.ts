@@ -28,6 +28,7 @@ async function openTailer(t: TestContext, path: string, options: { offset?: numb
     description: describeFile([path]),
     offset: options.offset ?? 0,
     fingerprint: options.fingerprint,
+    generation: 0,
     maxRecordBytes: options.maxRecordBytes ?? 1024,
   });
   t.after(async () => {
@@ -210,9 +211,31 @@ test('truncated() starts again at 0 with a new tracker and a new identity for ne
   assert.deepEqual(records.map(fields), [{ offset: 0, resume: 10, message: 'new first', stream: undefined, truncated: false, error: undefined }]);
   const newFile = fileOf(tailer);
   assert.notEqual(newFile, oldFile);
-  assert.equal(newFile?.idPrefix, fingerprintOf(Buffer.from('new first\n'), tailer.key));
+  // The first truncation: generation 1, in the ids and in the checkpoint.
+  const fingerprint = fingerprintOf(Buffer.from('new first\n'), tailer.key);
+  assert.equal(newFile?.idPrefix, `${fingerprint}.1`);
   assert.notEqual(newFile?.idPrefix, oldFile?.idPrefix);
   assert.equal(records[0]?.file, newFile);
+  assert.deepEqual(tailer.checkpoint(10), { offset: 10, fingerprint, path, matchedPath: path, generation: 1 });
+});
+
+test('truncated() with the same first line written again: the same fingerprint, a new _id prefix', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'app.log');
+  await writeFile(path, 'banner\nold\n');
+  const tailer = await openTailer(t, path);
+  const buf = Buffer.alloc(4096);
+  await readAll(tailer, buf);
+  const fingerprint = fingerprintOf(Buffer.from('banner\n'), tailer.key);
+  assert.equal(fileOf(tailer)?.idPrefix, fingerprint);
+  assert.deepEqual(tailer.checkpoint(11), { offset: 11, fingerprint, path, matchedPath: path });
+
+  await truncate(path, 0);
+  await writeFile(path, 'banner\nnew\n');
+  tailer.truncated();
+  const records = await readAll(tailer, buf);
+  assert.deepEqual(records.map((r) => [r.offset, r.message, r.file.idPrefix]), [[0, 'banner', `${fingerprint}.1`], [7, 'new', `${fingerprint}.1`]]);
+  assert.deepEqual(tailer.checkpoint(11), { offset: 11, fingerprint, path, matchedPath: path, generation: 1 });
 });
 
 test('a first line over 256 bytes waits for its newline before the format is told; one over 64 KiB does not wait', async (t) => {
