@@ -65,7 +65,7 @@ function isDigits(buf: Buffer, from: number, to: number): boolean {
 }
 
 /** RFC 3339 as the runtimes write it: `YYYY-MM-DDThh:mm:ss[.1-9 digits](Z|±hh:mm)`. */
-function isTimestamp(buf: Buffer, from: number, to: number): boolean {
+export function isTimestamp(buf: Buffer, from: number, to: number): boolean {
   if (to - from < 20) return false;
   if (buf[from + 4] !== 0x2d || buf[from + 7] !== 0x2d || buf[from + 10] !== 0x54 || buf[from + 13] !== COLON || buf[from + 16] !== COLON) return false;
   if (!isDigits(buf, from, from + 4) || !isDigits(buf, from + 5, from + 7) || !isDigits(buf, from + 8, from + 10)) return false;

@@ -1,13 +1,18 @@
 import type { Decoder, Emit } from '../core/decoder.ts';
 import type { LogFile } from '../core/record.ts';
+import { HostTime } from './host-time.ts';
 import { makeRecord } from './make-record.ts';
 import { MessageText } from './message-text.ts';
 
-/** Host logs and anything else without a known format: one line, one record, timed when read. */
+/**
+ * Host logs and anything else without a known format: one line, one record, timed by the time the
+ * line starts with (syslog's), or when read.
+ */
 export class PlainDecoder implements Decoder {
   private readonly file: LogFile;
   private readonly max: number;
   private readonly text = new MessageText();
+  private readonly time = new HostTime();
 
   constructor(file: LogFile, maxRecordBytes: number) {
     this.file = file;
@@ -20,7 +25,8 @@ export class PlainDecoder implements Decoder {
     if (!cut && to > from && buf[to - 1] === 0x0d) to--;
     const text = this.text;
     text.read(buf, from, to, this.max, cut);
-    emit(makeRecord(this.file, start, end, readTime, undefined, text.text, text.truncated, text.invalid ? 'invalid_utf8' : undefined));
+    const time = this.time.of(buf, from, to, readTime) ?? readTime;
+    emit(makeRecord(this.file, start, end, time, undefined, text.text, text.truncated, text.invalid ? 'invalid_utf8' : undefined));
   }
 
   pending(): undefined {
