@@ -52,6 +52,7 @@ export class Tailer {
    * content written after one gets `_id`s of its own (`idPrefixOf`).
    */
   #generation: number;
+  /** Of the current content: from the checkpoint, then from the first line; unknown again after a truncation. */
   #fingerprint: string | undefined;
   #readTime = '';
   readonly #emit: Emit = (record) => void this.#records.push(record);
@@ -80,6 +81,7 @@ export class Tailer {
     this.source = init.description.source;
     this.#offset = init.offset;
     this.#generation = init.generation;
+    this.#fingerprint = init.fingerprint;
     this.acks = new AckTracker(init.offset);
     this.#splitter = new LineSplitter(init.maxRecordBytes);
   }
@@ -95,7 +97,7 @@ export class Tailer {
 
   /** The fingerprint, known once the first line is complete. */
   get fingerprint(): string | undefined {
-    return this.#fingerprint ?? this.#init.fingerprint;
+    return this.#fingerprint;
   }
 
   /** The checkpoint that resumes at `offset`; undefined while the first line is incomplete. */
