@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BodyBuilder } from '../../agent/batch/body-builder.ts';
-import type { ElasticsearchConfig } from '../../agent/config/load-config.ts';
+import { loadConfig, type ElasticsearchConfig } from '../../agent/config/load-config.ts';
 import { ShutdownError } from '../../agent/core/errors.ts';
 import type { Log } from '../../agent/core/log.ts';
 import type { OutputObserver } from '../../agent/core/observer.ts';
@@ -72,30 +72,11 @@ function records(n: number, from = 0, time = '2024-03-05T10:11:12.5Z'): LogRecor
 const encodeDocument = (r: LogRecord) => JSON.stringify({ '@timestamp': r.time, message: r.message, stream: r.stream });
 const idOf = (r: LogRecord) => `${file.idPrefix}-${r.offset.toString(36)}`;
 
+/** The agent's defaults for this URL (as loadConfig makes them), with short timeouts for tests. */
 function baseConfig(url: string): ElasticsearchConfig {
-  return {
-    urls: [new URL(url)],
-    username: undefined,
-    password: undefined,
-    apiKey: undefined,
-    bearerTokenFile: undefined,
-    caFile: undefined,
-    certFile: undefined,
-    keyFile: undefined,
-    tlsVerify: true,
-    indexMode: 'logstash',
-    logstashPrefix: 'logstash',
-    logstashDateformat: '%Y.%m.%d',
-    dataStreamDataset: 'kubernetes',
-    dataStreamNamespace: 'default',
-    deterministicIds: true,
-    installTemplate: false,
-    concurrency: 2,
-    requestTimeoutMs: 2000,
-    retryMaxBackoffMs: 40,
-    gzip: false,
-    deadLetterMaxBytes: 1024 * 1024,
-  };
+  const defaults = loadConfig([], { ELASTICSEARCH_URL: url }).elasticsearch;
+  assert.ok(defaults !== undefined);
+  return { ...defaults, requestTimeoutMs: 2000, retryMaxBackoffMs: 40, deadLetterMaxBytes: 1024 * 1024 };
 }
 
 async function harness(fakeOptions: FakeElasticsearchOptions, configure: (c: ElasticsearchConfig) => Partial<ElasticsearchConfig> = () => ({})): Promise<Harness> {
