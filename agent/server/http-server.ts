@@ -1,7 +1,13 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../core/errors.ts';
 import type { Log } from '../core/log.ts';
+
+
+// Not `import { createServer } from 'node:http'`: an ES import of node:http builds its module
+// namespace, which reads http's lazy WebSocket getters and so loads Node's own bundled copy of
+// undici (~13 MB resident, nodejs/node#59686). The CommonJS module is the same module without it.
+const { createServer } = process.getBuiltinModule('node:http');
 
 /**
  * The agent's one HTTP port: `/metrics` (Prometheus text), `/healthz` (liveness: the process
