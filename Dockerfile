@@ -19,6 +19,10 @@ WORKDIR /app
 # measured with npm run bench). Read-only at run time (readOnlyRootFilesystem): Node then skips
 # writing to it, silently. The same cache, under node_modules/.cache, serves npm start.
 ENV NODE_ENV=production NODE_COMPILE_CACHE=/app/.compile-cache
+# glibc gives every thread that allocates (V8's compiler and GC helpers, libuv's pool) a malloc
+# arena of its own, and freed memory stays in each: two arenas are about 10 MB less at the peak
+# of a backfill, for no measurable CPU (npm run bench). The same setting as package.json's start.
+ENV MALLOC_ARENA_MAX=2
 COPY --from=deps /app/node_modules ./node_modules
 # package.json: "type": "module" and the version the agent reports.
 COPY package.json ./

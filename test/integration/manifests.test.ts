@@ -526,9 +526,10 @@ test('the Dockerfile builds on Node 24, installs production dependencies from th
   const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(text)?.[1];
   assert.deepEqual(JSON.parse(entrypoint ?? '[]'), ['/nodejs/bin/node', ...start.nodeFlags, 'agent/main.ts']);
   assert.ok(start.nodeFlags.some((f) => f.startsWith('--max-semi-space-size=')), `npm start runs node ${start.nodeFlags.join(' ')}`);
-  assert.deepEqual(Object.keys(start.env), ['NODE_COMPILE_CACHE']);
+  assert.deepEqual(Object.keys(start.env).sort(), ['MALLOC_ARENA_MAX', 'NODE_COMPILE_CACHE']);
   const cache = /^ENV .*NODE_COMPILE_CACHE=(\S+)/m.exec(text)?.[1];
   assert.equal(cache, '/app/.compile-cache');
+  assert.equal(/^ENV .*MALLOC_ARENA_MAX=(\S+)/m.exec(text)?.[1], start.env.MALLOC_ARENA_MAX);
   const fill = text.indexOf('RUN ["/nodejs/bin/node", "agent/main.ts", "--version"]');
   assert.ok(fill > text.indexOf('COPY agent ./agent') && fill < text.indexOf('ENTRYPOINT'), 'the cache is filled after the agent is copied, by the final image');
   const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#'));

@@ -6,7 +6,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** How the agent is started: package.json's `start` script, split into its parts. */
 export interface AgentCommand {
-  /** `KEY=value` assignments before `node` (the compile cache), paths relative to the repository. */
+  /** `KEY=value` assignments before `node` (the compile cache, malloc), paths relative to the repository. */
   readonly env: Readonly<Record<string, string>>;
   /** Node's flags between `node` and `agent/main.ts`. */
   readonly nodeFlags: readonly string[];
@@ -28,5 +28,6 @@ export function agentCommand(): AgentCommand {
 
 /** The start command's environment with its relative paths made absolute, for a child process. */
 export function agentCommandEnv(): Record<string, string> {
-  return Object.fromEntries(Object.entries(agentCommand().env).map(([k, v]) => [k, v.startsWith('/') ? v : join(ROOT, v)]));
+  const absolute = (v: string): string => (v.includes('/') && !v.startsWith('/') ? join(ROOT, v) : v);
+  return Object.fromEntries(Object.entries(agentCommand().env).map(([k, v]) => [k, absolute(v)]));
 }
