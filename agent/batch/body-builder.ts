@@ -1,7 +1,7 @@
 /** Room past `maxBytes`, so that the item that closes a batch nearly always fits without growing. */
 const SLACK_BYTES = 256 * 1024;
 /**
- * Full bodies kept for reuse: the default budget (16 MiB) holds about three 5 MiB bodies in flight,
+ * Full bodies kept for reuse: the default budget (8 MiB) holds about three 2 MiB bodies in flight,
  * so during a backfill nearly every body comes back here instead of going to the allocator (a
  * dropped one lingers as external memory until a GC). Dropped as soon as batches are small again.
  */

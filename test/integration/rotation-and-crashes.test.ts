@@ -104,7 +104,7 @@ test('copytruncate: the file is read again from its start; deleting a file mid-r
   const truncated = node.addContainer({ namespace: 'ct', pod: 'copytruncate', container: 'app' });
   const deleted = node.addContainer({ namespace: 'ct', pod: 'deleted', container: 'app' });
   truncated.write(Array.from({ length: 1000 }, (_, i) => `seq=${i} ${padding}`));
-  const bigLines = 200_000; // ~50 MB: the budget (16 MiB) makes the agent read it in several rounds
+  const bigLines = 200_000; // ~50 MB: the budget (8 MiB) makes the agent read it in several rounds
   for (let i = 0; i < bigLines; i += 10_000) deleted.write(Array.from({ length: 10_000 }, (_, j) => `seq=${i + j} ${padding}`));
 
   const agent = new AgentProcess({ NODETAIL_PATHS: node.paths, NODETAIL_STATE_DIR: state.dir });
