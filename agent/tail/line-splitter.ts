@@ -5,15 +5,17 @@
  */
 export type OnLine = (buf: Buffer, from: number, to: number, start: number, end: number, cut: boolean) => void;
 
+const EMPTY = Buffer.alloc(0);
+
 /**
  * Splits the bytes of one file into lines with `Buffer.indexOf`. Lines inside a chunk are
  * handed on as views of the chunk (no copy); only the unfinished line at a chunk's end is
  * copied, into a carry buffer that never grows past `maxLineBytes` (the rest of an over-long
- * line is skipped, and the line is reported as cut).
+ * line is skipped, and the line is reported as cut) and is let go once the line is complete.
  */
 export class LineSplitter {
   readonly #max: number;
-  #carry: Buffer = Buffer.alloc(0);
+  #carry: Buffer = EMPTY;
   #carryLength = 0;
   #carryStart = -1; // file offset of the unfinished line; -1: none
   #cut = false;
@@ -32,12 +34,17 @@ export class LineSplitter {
     return this.#carryLength;
   }
 
+  /** Memory held for the unfinished line: its buffer, which may be larger than the line. */
+  heldBytes(): number {
+    return this.#carry.length;
+  }
+
   /** Forget the unfinished line (the file was truncated). */
   reset(): void {
     this.#carryLength = 0;
     this.#carryStart = -1;
     this.#cut = false;
-    if (this.#carry.length > 65536) this.#carry = Buffer.alloc(0);
+    this.#carry = EMPTY;
   }
 
   /** `chunk` holds bytes read at file offset `offset`; it may be reused by the caller afterwards. */
@@ -81,7 +88,9 @@ export class LineSplitter {
     this.#carryStart = -1;
     this.#cut = false;
     onLine(this.#carry, 0, length, start, end, cut);
-    if (this.#carry.length > 65536) this.#carry = Buffer.alloc(0);
+    // Not kept for the next line: thousands of files would each hold a buffer grown for their
+    // longest line (up to max_record_bytes), where they need one only while a line is unfinished.
+    this.#carry = EMPTY;
   }
 
   #append(chunk: Buffer, from: number, to: number): void {

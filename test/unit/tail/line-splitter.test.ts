@@ -162,3 +162,23 @@ test('a carry grown past 64 KiB is let go after its line, and the next carried l
   assert.deepEqual({ ...lines[0], text: lines[0]?.text.length }, { text: 70_000, start: 0, end: 70_001, cut: false });
   assert.deepEqual(lines[1], { text: 'bcd', start: 70_001, end: 70_005, cut: false });
 });
+
+test('the buffer of an unfinished line is let go once the line is complete, however long the line was', () => {
+  // Thousands of files are followed at once: each may hold its unfinished line, not a buffer
+  // grown for the longest line it ever had.
+  const s = new LineSplitter(256 * 1024);
+  const { lines, onLine } = collector();
+  const long = 'x'.repeat(60_000);
+  for (let at = 0; at < long.length; at += 4096) s.push(Buffer.from(long.slice(at, at + 4096), 'latin1'), at, onLine);
+  assert.equal(s.pendingBytes(), 60_000);
+  assert.ok(s.heldBytes() >= 60_000);
+  s.push(Buffer.from('\nshort', 'latin1'), 60_000, onLine);
+  assert.deepEqual(lines, [{ text: long, start: 0, end: 60_001, cut: false }]);
+  assert.equal(s.pendingBytes(), 5);
+  assert.ok(s.heldBytes() < 4096, `${s.heldBytes()} bytes held for a 5-byte line`);
+  s.push(Buffer.from('\n', 'latin1'), 60_006, onLine);
+  assert.equal(s.heldBytes(), 0);
+  s.push(Buffer.from('tail', 'latin1'), 60_007, onLine);
+  s.reset();
+  assert.equal(s.heldBytes(), 0);
+});
