@@ -33,7 +33,7 @@ export class CriDecoder extends JoiningDecoder<ByteJoiner> {
       // The common case: a whole record on one line, read straight from the buffer.
       const text = this.text;
       text.read(buf, fields.message, to, this.max, cut);
-      emit(makeRecord(this.file, start, this.joiners.resume(start, end), fields.time, fields.stream, text.text, text.truncated,
+      emit(makeRecord(this.file, start, this.joiners.resume(start, end), fields.time, fields.stream, text.take(), text.truncated,
         text.invalid ? 'invalid_utf8' : undefined));
       return;
     }

@@ -27,13 +27,13 @@ export class DockerDecoder extends JoiningDecoder<TextJoiner> {
     const joiner = this.joiners.of(fields.stream);
     if (joiner.start < 0 && !fields.partial) {
       const text = this.text;
-      text.readString(fields.log, this.max);
-      emit(makeRecord(this.file, start, this.joiners.resume(start, end), fields.time, fields.stream, text.text, text.truncated,
+      text.readString(fields.takeLog(), this.max);
+      emit(makeRecord(this.file, start, this.joiners.resume(start, end), fields.time, fields.stream, text.take(), text.truncated,
         fields.invalid ? 'invalid_utf8' : undefined));
       return;
     }
     if (joiner.start < 0) joiner.begin(start, fields.time);
-    joiner.add(fields.log);
+    joiner.add(fields.takeLog());
     if (fields.invalid) joiner.invalid = true;
     if (!fields.partial) this.joiners.emit(this.file, fields.stream, end, emit);
   }

@@ -27,6 +27,13 @@ export class DockerLine {
   /** The line's bytes were not valid UTF-8 (`log` holds U+FFFD where they were). */
   invalid = false;
 
+  /** The message, let go of here: the parser lives as long as its file is followed. */
+  takeLog(): string {
+    const log = this.log;
+    this.log = '';
+    return log;
+  }
+
   /** False when `buf[from, to)` is not a docker json-file line. */
   parse(buf: Buffer, from: number, to: number): boolean {
     if (!this.readExact(buf, from, to) && !this.readAny(buf, from, to)) return false;

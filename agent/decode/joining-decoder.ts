@@ -36,6 +36,6 @@ export abstract class JoiningDecoder<J extends Joiner> implements Decoder {
     error: DecodeError, emit: Emit): void {
     const text = this.text;
     text.read(buf, from, to, this.max, cut);
-    emit(makeRecord(this.file, start, this.joiners.resume(start, end), readTime, undefined, text.text, text.truncated, error));
+    emit(makeRecord(this.file, start, this.joiners.resume(start, end), readTime, undefined, text.take(), text.truncated, error));
   }
 }

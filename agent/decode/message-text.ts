@@ -34,6 +34,16 @@ export class MessageText {
     this.invalid = text.indexOf(REPLACEMENT) !== -1 && !isUtf8(buf.subarray(from, end));
   }
 
+  /**
+   * The text, let go of here: the scratch object lives as long as its file is followed, and must
+   * not keep the file's last message (up to max_record_bytes) alive until the next one.
+   */
+  take(): string {
+    const text = this.text;
+    this.text = '';
+    return text;
+  }
+
   /** Keeps at most `max` UTF-8 bytes of an already decoded string (docker `log` values). */
   readString(text: string, max: number): void {
     this.invalid = false;

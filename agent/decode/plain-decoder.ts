@@ -26,7 +26,7 @@ export class PlainDecoder implements Decoder {
     const text = this.text;
     text.read(buf, from, to, this.max, cut);
     const time = this.time.of(buf, from, to, readTime) ?? readTime;
-    emit(makeRecord(this.file, start, end, time, undefined, text.text, text.truncated, text.invalid ? 'invalid_utf8' : undefined));
+    emit(makeRecord(this.file, start, end, time, undefined, text.take(), text.truncated, text.invalid ? 'invalid_utf8' : undefined));
   }
 
   pending(): undefined {

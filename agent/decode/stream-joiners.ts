@@ -61,7 +61,7 @@ export class StreamJoiners<J extends Joiner> {
     const joiner = this.of(stream);
     const offset = joiner.start, time = joiner.time;
     const text = joiner.finish();
-    emit(makeRecord(file, offset, this.resume(offset, end), time, stream, text.text, text.truncated, text.invalid ? 'invalid_utf8' : undefined));
+    emit(makeRecord(file, offset, this.resume(offset, end), time, stream, text.take(), text.truncated, text.invalid ? 'invalid_utf8' : undefined));
   }
 
   /** Emits every pending record as it is, earliest first; `end` is where the last line read ended. */

@@ -53,3 +53,40 @@ test('docker: 100 MiB of 16 KiB chunks keep about the maximum record size in mem
   assert.equal(records.length, 1);
   assert.deepEqual([records[0]?.message, records[0]?.truncated], ['x'.repeat(MAX), true]);
 });
+
+// Every followed file has a decoder for as long as it is followed (thousands on a node): once a
+// record is emitted, the decoder must not keep its message (up to max_record_bytes) alive.
+test('a decoder keeps no message once it has emitted it, in every format', () => {
+  const DECODERS = 200;
+  const text = 'y'.repeat(40 * 1024);
+  const cases: Array<{ format: LogFormat; lines: string[] }> = [
+    { format: 'cri', lines: [`2024-01-01T12:00:00Z stdout F ${text}`] },
+    { format: 'cri', lines: [`2024-01-01T12:00:00Z stderr P ${text}`, `2024-01-01T12:00:00Z stderr F ${text}`] },
+    { format: 'docker', lines: [JSON.stringify({ log: `${text}\n`, stream: 'stdout', time: '2024-01-01T12:00:00Z' })] },
+    { format: 'docker', lines: [JSON.stringify({ log: text, stream: 'stderr', time: '2024-01-01T12:00:00Z' }), JSON.stringify({ log: `${text}\n`, stream: 'stderr', time: '2024-01-01T12:00:00Z' })] },
+    { format: 'plain', lines: [text] },
+  ];
+  for (const { format, lines } of cases) {
+    const decoders = [];
+    let emitted = 0;
+    let bytes = 0;
+    const emit = (record: LogRecord): void => { emitted++; bytes += record.message.length; };
+    const before = retained();
+    for (let d = 0; d < DECODERS; d++) {
+      const decoder = createDecoder(format, file, 256 * 1024);
+      let at = 0;
+      for (const line of lines) {
+        const buf = Buffer.from(line);
+        decoder.line(buf, 0, buf.length, at, at + buf.length + 1, false, READ_TIME, emit);
+        at += buf.length + 1;
+      }
+      decoders.push(decoder);
+    }
+    const grew = retained() - before;
+    assert.equal(emitted, DECODERS, format);
+    assert.equal(bytes, DECODERS * text.length * (lines.length === 1 ? 1 : 2), format);
+    // Without letting go: DECODERS x 40-80 KiB, 8-16 MB.
+    assert.ok(grew < 3 * 1024 * 1024, `${format} (${lines.length} lines): ${DECODERS} decoders hold ${grew} bytes`);
+    assert.equal(decoders.length, DECODERS);
+  }
+});
