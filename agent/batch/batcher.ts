@@ -51,26 +51,18 @@ export class Batcher<F> {
     this.#body = new BodyBuilder(options.maxBytes);
   }
 
-  /** Adds the records of one chunk of one file; returns the UTF-8 bytes of the items added. */
-  add(file: F, tracker: AckTracker, records: readonly LogRecord[]): number {
-    const { encode, maxRecords, maxBytes } = this.#o;
+  /** Adds one record of a file; returns the UTF-8 bytes of its item (0: the encoder dropped it). */
+  add(file: F, tracker: AckTracker, record: LogRecord): number {
     const body = this.#body;
-    let added = 0;
-    for (const record of records) {
-      // Looked up per record (a cached hit): a batch closed mid-chunk must not leave an empty segment open.
-      const part = this.#segmentFor(file, tracker);
-      const item = encode(record);
-      if (item !== undefined) added += body.write(item);
-      this.#records++;
-      part.segment.resume = record.resume;
-      if (body.items >= maxRecords || body.bytes >= maxBytes) {
-        this.#lastTime = record.time;
-        this.flush();
-      }
-    }
-    const last = records[records.length - 1];
-    if (last !== undefined) this.#lastTime = last.time;
-    if (this.#timer === undefined && this.#segments.size > 0) {
+    const part = this.#segmentFor(file, tracker);
+    const item = this.#o.encode(record);
+    const added = item === undefined ? 0 : body.write(item);
+    this.#records++;
+    part.segment.resume = record.resume;
+    this.#lastTime = record.time;
+    if (body.items >= this.#o.maxRecords || body.bytes >= this.#o.maxBytes) {
+      this.flush();
+    } else if (this.#timer === undefined) {
       this.#timer = setTimeout(() => this.flush(), this.#o.maxDelayMs);
       this.#timer.unref();
     }

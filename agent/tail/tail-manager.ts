@@ -32,8 +32,13 @@ export interface TailManagerOptions {
   readonly budget: ByteBudget;
   readonly observer: InputObserver;
   readonly log: Log;
-  /** Records decoded from one chunk of one file, in file order. Called synchronously. */
-  readonly onRecords: (tailer: Tailer, records: LogRecord[], bytes: number) => void;
+  /**
+   * One record of a file, in file order, as its chunk is decoded (synchronously): it may be
+   * encoded and let go before the next one is made.
+   */
+  readonly onRecord: (tailer: Tailer, record: LogRecord) => void;
+  /** After the records of one read of a file (`bytes` 0: of its unfinished end, once it is finished). */
+  readonly onRead: (tailer: Tailer, records: number, bytes: number) => void;
 }
 
 /**
@@ -244,7 +249,7 @@ export class TailManager {
         if (tailer.state === 'closed') continue;
         // A margin of a quarter over the last chunk's expansion: the next chunk's lines may be shorter.
         const size = Math.min(this.#buf.length, Math.max(MIN_READ_BYTES, Math.floor(room / (tailer.encodedPerByte * 1.25))));
-        let result: { records: LogRecord[]; bytes: number };
+        let result: { records: number; bytes: number };
         try {
           result = await tailer.read(size === this.#buf.length ? this.#buf : this.#buf.subarray(0, size));
         } catch (err) {
@@ -253,7 +258,7 @@ export class TailManager {
         }
         // Bytes read mean the file grew since the last look, whoever noticed it: rotate_wait counts from here.
         if (result.bytes > 0) tailer.lastGrowth = Date.now();
-        if (result.records.length > 0 || result.bytes > 0) this.#o.onRecords(tailer, result.records, result.bytes);
+        if (result.records > 0 || result.bytes > 0) this.#o.onRead(tailer, result.records, result.bytes);
         // A full read means there is probably more: go round the other files first, then read on.
         if (result.bytes === size) this.#schedule(tailer);
       }
@@ -310,7 +315,8 @@ export class TailManager {
       } else if (initial && this.#o.store.fresh && !this.#o.store.recovered && this.#o.readFrom === 'tail') {
         offset = st.size;
       }
-      const tailer = new Tailer({ key, fh, paths, description: describeFile(paths), offset, fingerprint: fp, generation, maxRecordBytes: this.#o.maxRecordBytes });
+      const emit = (record: LogRecord): void => this.#o.onRecord(tailer, record);
+      const tailer = new Tailer({ key, fh, paths, description: describeFile(paths), offset, fingerprint: fp, generation, maxRecordBytes: this.#o.maxRecordBytes, emit });
       tailer.size = st.size;
       this.#tailers.set(key, tailer);
       // Remembered at once, so a restart before its first acknowledgement keeps the starting point.
@@ -379,7 +385,7 @@ export class TailManager {
   #finish(tailer: Tailer): void {
     this.#finished.add(tailer);
     const records = tailer.finish();
-    if (records.length > 0) this.#o.onRecords(tailer, records, 0);
+    if (records > 0) this.#o.onRead(tailer, records, 0);
     this.#closeAcknowledged();
   }
 

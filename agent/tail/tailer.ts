@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { AckTracker } from '../checkpoint/ack-tracker.ts';
 import type { Checkpoint } from '../checkpoint/checkpoint-store.ts';
 import type { Decoder, Emit } from '../core/decoder.ts';
-import type { LogFile, LogRecord, SourceKind } from '../core/record.ts';
+import type { LogFile, SourceKind } from '../core/record.ts';
 import { createDecoder } from '../decode/create-decoder.ts';
 import { detectFormat } from '../decode/detect-format.ts';
 import type { FileDescription } from '../enrich/path-metadata.ts';
@@ -12,6 +12,8 @@ import { LineSplitter, type OnLine } from './line-splitter.ts';
 
 /** How much of a file's start is read to tell its format: a whole docker 16 KiB chunk, escaped. */
 const DETECT_BYTES = 64 * 1024;
+
+const NOTHING = { records: 0, bytes: 0 } as const;
 
 /** following: a discovered path leads to it. draining: none does any more (rotated or deleted): read to its end, then close. */
 export type TailerState = 'following' | 'draining' | 'closed';
@@ -29,6 +31,11 @@ export interface TailerInit {
   /** Truncations already seen under this inode (the checkpoint's `generation`). */
   readonly generation: number;
   readonly maxRecordBytes: number;
+  /**
+   * Where the records go, in file order, one by one as a chunk is decoded (synchronously, within
+   * `read` and `finish`): each can be encoded and let go before the next is made.
+   */
+  readonly emit: Emit;
 }
 
 /**
@@ -46,7 +53,8 @@ export class Tailer {
   #file: LogFile | undefined;
   #decoder: Decoder | undefined;
   #offset: number;
-  #records: LogRecord[] = [];
+  /** Records emitted by the current `read` or `finish`. */
+  #emitted = 0;
   /**
    * Counts truncations: a read that started before one must not use what it read, and the
    * content written after one gets `_id`s of its own (`idPrefixOf`).
@@ -55,7 +63,10 @@ export class Tailer {
   /** Of the current content: from the checkpoint, then from the first line; unknown again after a truncation. */
   #fingerprint: string | undefined;
   #readTime = '';
-  readonly #emit: Emit = (record) => void this.#records.push(record);
+  readonly #emit: Emit = (record) => {
+    this.#emitted++;
+    this.#init.emit(record);
+  };
   readonly #onLine: OnLine = (buf, from, to, start, end, cut) =>
     (this.#decoder as Decoder).line(buf, from, to, start, end, cut, this.#readTime, this.#emit);
 
@@ -123,29 +134,31 @@ export class Tailer {
   }
 
   /**
-   * Reads one chunk into `buf` and decodes it. Returns the records (empty at the end of the
-   * file) and how many bytes were read; `buf` may be reused once this returns.
+   * Reads one chunk into `buf` and decodes it, emitting its records. Returns how many records
+   * (none at the end of the file) and how many bytes were read; `buf` may be reused once this returns.
    */
-  async read(buf: Buffer): Promise<{ records: LogRecord[]; bytes: number }> {
+  async read(buf: Buffer): Promise<{ records: number; bytes: number }> {
     // A truncation noticed while a read is on its way makes that read's bytes stale: drop them.
     const generation = this.#generation;
-    if (this.#file === undefined && !(await this.#identify())) return { records: [], bytes: 0 };
+    if (this.#file === undefined && !(await this.#identify())) return NOTHING;
     const { bytesRead } = await this.#fh.read(buf, 0, buf.length, this.#offset);
-    if (bytesRead === 0 || generation !== this.#generation) return { records: [], bytes: 0 };
+    if (bytesRead === 0 || generation !== this.#generation) return NOTHING;
     this.#readTime = new Date().toISOString();
+    this.#emitted = 0;
     this.#splitter.push(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead), this.#offset, this.#onLine);
     this.#offset += bytesRead;
     if (this.#offset > this.size) this.size = this.#offset;
-    return this.#take(bytesRead);
+    return { records: this.#emitted, bytes: bytesRead };
   }
 
-  /** The file is finished: its unfinished last line and any partial record become records. */
-  finish(): LogRecord[] {
-    if (this.#decoder === undefined) return [];
+  /** The file is finished: its unfinished last line and any partial record are emitted; returns how many. */
+  finish(): number {
+    if (this.#decoder === undefined) return 0;
     this.#readTime = new Date().toISOString();
+    this.#emitted = 0;
     this.#splitter.finish(this.#offset, this.#onLine);
     this.#decoder.flush(this.#readTime, this.#emit);
-    return this.#take(0).records;
+    return this.#emitted;
   }
 
   /**
@@ -171,12 +184,6 @@ export class Tailer {
   async close(): Promise<void> {
     this.state = 'closed';
     await this.#fh.close();
-  }
-
-  #take(bytes: number): { records: LogRecord[]; bytes: number } {
-    const records = this.#records;
-    this.#records = [];
-    return { records, bytes };
   }
 
   /** Fingerprints the file and picks its decoder, once its first line is complete. */

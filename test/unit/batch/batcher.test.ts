@@ -5,6 +5,13 @@ import { Batcher, type BatchSegment, type BatcherOptions, type ClosedBatch } fro
 import { AckTracker } from '../../../agent/checkpoint/ack-tracker.ts';
 import type { LogFile, LogRecord } from '../../../agent/core/record.ts';
 
+/** Adds records one by one, as the pipeline does while a chunk is decoded; returns their bytes. */
+function addAll<F>(b: Batcher<F>, file: F, tracker: AckTracker, records: readonly LogRecord[]): number {
+  let bytes = 0;
+  for (const record of records) bytes += b.add(file, tracker, record);
+  return bytes;
+}
+
 const FILE: LogFile = { key: '1:2', idPrefix: 'p', path: '/x.log', matchedPath: '/x.log', source: 'host', meta: {} };
 
 function record(offset: number, resume: number, message: string, time = `2026-11-22T10:00:${String(offset % 60).padStart(2, '0')}.000Z`): LogRecord {
@@ -48,7 +55,7 @@ test('a batch closes at maxRecords, at once; the rest waits for the next close',
   const { b, batches } = batcher({ maxRecords: 3 });
   const tracker = new AckTracker(0);
   const recs = records(0, 5);
-  assert.equal(b.add('a', tracker, recs), 20);
+  assert.equal(addAll(b, 'a', tracker, recs), 20);
   assert.equal(batches.length, 1);
   const first = batches[0] as ClosedBatch<string>;
   assert.deepEqual(itemsOf(first), ['0000', '0001', '0002']);
@@ -78,9 +85,9 @@ test('a batch closes at maxRecords, at once; the rest waits for the next close',
 test('a batch closes once its items reach maxBytes', () => {
   const { b, batches } = batcher({ maxBytes: 10 });
   const tracker = new AckTracker(0);
-  b.add('a', tracker, records(0, 2)); // 8 bytes
+  addAll(b, 'a', tracker, records(0, 2)); // 8 bytes
   assert.equal(batches.length, 0);
-  b.add('a', tracker, records(10, 1, 2)); // 10 bytes
+  addAll(b, 'a', tracker, records(10, 1, 2)); // 10 bytes
   assert.equal(batches.length, 1);
   assert.deepEqual(itemsOf(batches[0]), ['0000', '0001', '00']);
   assert.equal(batches[0]?.bytes, 10);
@@ -91,9 +98,9 @@ test('a batch closes after maxDelayMs, timed from its first add, and not before'
   const { b, batches } = batcher({ maxDelayMs: 40 });
   const tracker = new AckTracker(100);
   const before = Date.now();
-  b.add('a', tracker, [record(100, 110, 'one')]);
+  addAll(b, 'a', tracker, [record(100, 110, 'one')]);
   await sleep(10);
-  b.add('a', tracker, [record(110, 120, 'two')]);
+  addAll(b, 'a', tracker, [record(110, 120, 'two')]);
   assert.equal(batches.length, 0);
   await waitFor(batches, 1);
   const waited = Date.now() - before;
@@ -108,9 +115,9 @@ test('each file of a batch gets one segment that ends at its last record, acknow
   const { b, batches } = batcher();
   const ta = new AckTracker(0);
   const tb = new AckTracker(500);
-  b.add('a', ta, [record(0, 10, 'a1')]);
-  b.add('b', tb, [record(500, 520, 'b1')]);
-  b.add('a', ta, [record(10, 30, 'a2'), record(30, 45, 'a3')]);
+  addAll(b, 'a', ta, [record(0, 10, 'a1')]);
+  addAll(b, 'b', tb, [record(500, 520, 'b1')]);
+  addAll(b, 'a', ta, [record(10, 30, 'a2'), record(30, 45, 'a3')]);
   b.flush();
   assert.equal(batches.length, 1);
   const batch = batches[0] as ClosedBatch<string>;
@@ -126,9 +133,9 @@ test('each file of a batch gets one segment that ends at its last record, acknow
 test('a file whose tracker is swapped mid-batch (truncation) keeps the old and the new segment apart', () => {
   const { b, batches } = batcher();
   const before = new AckTracker(0);
-  b.add('a', before, [record(0, 50, 'old1'), record(50, 90, 'old2')]);
+  addAll(b, 'a', before, [record(0, 50, 'old1'), record(50, 90, 'old2')]);
   const after = new AckTracker(0); // the file was truncated: read again from 0
-  b.add('a', after, [record(0, 7, 'new1')]);
+  addAll(b, 'a', after, [record(0, 7, 'new1')]);
   b.flush();
   const batch = batches[0] as ClosedBatch<string>;
   assert.equal(batch.segments.length, 2);
@@ -141,7 +148,7 @@ test('a file whose tracker is swapped mid-batch (truncation) keeps the old and t
 test('excluded records (encode gives undefined) are not items but still count and move the segment', () => {
   const { b, batches } = batcher({ encode: (r) => (r.message.startsWith('x') ? undefined : r.message) });
   const tracker = new AckTracker(0);
-  assert.equal(b.add('a', tracker, [record(0, 5, 'keep'), record(5, 9, 'xout'), record(9, 14, 'xout')]), 4);
+  assert.equal(addAll(b, 'a', tracker, [record(0, 5, 'keep'), record(5, 9, 'xout'), record(9, 14, 'xout')]), 4);
   b.flush();
   assert.deepEqual(itemsOf(batches[0]), ['keep']);
   assert.equal(batches[0]?.bytes, 4);
@@ -149,7 +156,7 @@ test('excluded records (encode gives undefined) are not items but still count an
   assert.equal(batches[0]?.segments[0]?.segment.resume, 14);
 
   // A batch of excluded records only: no items, but a segment to acknowledge.
-  assert.equal(b.add('a', tracker, [record(14, 20, 'xout')]), 0);
+  assert.equal(addAll(b, 'a', tracker, [record(14, 20, 'xout')]), 0);
   b.flush();
   assert.deepEqual(itemsOf(batches[1]), []);
   assert.equal(batches[1]?.records, 1);
@@ -164,20 +171,9 @@ test('flush() of an empty batch does nothing', async () => {
   assert.equal(batches.length, 0);
 });
 
-// The tail manager calls add() with no records when a read held only part of a line.
-test('add() with no records opens no segment and no batch', async () => {
-  const { b, batches } = batcher({ maxDelayMs: 10 });
-  const tracker = new AckTracker(0);
-  assert.equal(b.add('a', tracker, []), 0);
-  assert.equal(tracker.inFlight(), 0);
-  b.flush();
-  await sleep(30);
-  assert.equal(batches.length, 0);
-});
-
 test('a batch flushed before its delay is sent once: the timer is cleared', async () => {
   const { b, batches } = batcher({ maxDelayMs: 20 });
-  b.add('a', new AckTracker(0), [record(0, 3, 'ab')]);
+  addAll(b, 'a', new AckTracker(0), [record(0, 3, 'ab')]);
   b.flush();
   await sleep(60);
   assert.equal(batches.length, 1);
@@ -186,7 +182,7 @@ test('a batch flushed before its delay is sent once: the timer is cleared', asyn
 test('a batch closed by count at the last record of an add leaves no empty batch behind', async () => {
   const { b, batches } = batcher({ maxRecords: 2, maxDelayMs: 10 });
   const tracker = new AckTracker(0);
-  b.add('a', tracker, records(0, 2));
+  addAll(b, 'a', tracker, records(0, 2));
   assert.equal(batches.length, 1);
   await sleep(40);
   assert.equal(batches.length, 1);
@@ -197,7 +193,7 @@ test('batch bytes are the items\' UTF-8 bytes, exactly the body the sink sends',
   const { b, batches } = batcher();
   const items = ['é', '日本', '🙂'];
   const tracker = new AckTracker(0);
-  const added = b.add('a', tracker, items.map((m, i) => record(i * 10, i * 10 + 10, m)));
+  const added = addAll(b, 'a', tracker, items.map((m, i) => record(i * 10, i * 10 + 10, m)));
   b.flush();
   assert.equal(batches[0]?.bytes, 2 + 6 + 4);
   assert.equal(added, 12);
@@ -210,13 +206,13 @@ test('filled(share) says when the open batch holds that share of its record or b
   const { b, batches } = batcher({ maxRecords: 8, maxBytes: 100 });
   const tracker = new AckTracker(0);
   assert.equal(b.filled(0.25), false);
-  b.add('a', tracker, records(0, 1));
+  addAll(b, 'a', tracker, records(0, 1));
   assert.equal(b.filled(0.25), false); // 1 of 8 records, 4 of 100 bytes
-  b.add('a', tracker, records(5, 1));
+  addAll(b, 'a', tracker, records(5, 1));
   assert.equal(b.filled(0.25), true); // 2 of 8 records
   b.flush();
   assert.equal(b.filled(0.25), false);
-  b.add('a', tracker, records(10, 1, 30));
+  addAll(b, 'a', tracker, records(10, 1, 30));
   assert.equal(b.filled(0.25), true); // 30 of 100 bytes
   assert.equal(batches.length, 1);
   b.flush();

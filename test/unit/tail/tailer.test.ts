@@ -30,11 +30,33 @@ async function openTailer(t: TestContext, path: string, options: { offset?: numb
     fingerprint: options.fingerprint,
     generation: 0,
     maxRecordBytes: options.maxRecordBytes ?? 1024,
+    emit: (record) => void emitted.push(record),
   });
+  const emitted: LogRecord[] = [];
+  emittedBy.set(tailer, emitted);
   t.after(async () => {
     if (tailer.state !== 'closed') await tailer.close();
   });
   return tailer;
+}
+
+/** The records each tailer emitted, not yet taken by `read` or `finish`. */
+const emittedBy = new WeakMap<Tailer, LogRecord[]>();
+
+function takeEmitted(tailer: Tailer, count: number): LogRecord[] {
+  const emitted = emittedBy.get(tailer) as LogRecord[];
+  assert.equal(count, emitted.length, 'the count returned is the records emitted');
+  return emitted.splice(0);
+}
+
+/** One read: the records it emitted (as they were emitted, in order) and the bytes read. */
+async function read(tailer: Tailer, buf: Buffer): Promise<{ records: LogRecord[]; bytes: number }> {
+  const { records, bytes } = await tailer.read(buf);
+  return { records: takeEmitted(tailer, records), bytes };
+}
+
+function finish(tailer: Tailer): LogRecord[] {
+  return takeEmitted(tailer, tailer.finish());
 }
 
 /** Read through a call, so an earlier `assert.equal(tailer.file, undefined)` does not narrow later reads. */
@@ -51,7 +73,7 @@ function fields(r: LogRecord): object {
 async function readAll(tailer: Tailer, buf: Buffer): Promise<LogRecord[]> {
   const records: LogRecord[] = [];
   for (let i = 0; i < 10_000; i++) {
-    const { records: got, bytes } = await tailer.read(buf);
+    const { records: got, bytes } = await read(tailer, buf);
     records.push(...got);
     if (bytes === 0) return records;
   }
@@ -69,12 +91,12 @@ test('a host file is read as plain text: exact offsets, resume points, read time
   assert.equal(tailer.matchedPath, path);
 
   // No complete first line yet: nothing is read, the file is not identified.
-  assert.deepEqual(await tailer.read(buf), { records: [], bytes: 0 });
+  assert.deepEqual(await read(tailer, buf), { records: [], bytes: 0 });
   assert.equal(tailer.file, undefined);
   assert.equal(tailer.fingerprint, undefined);
 
   await writeFile(path, 'first line\nsecond');
-  const one = await tailer.read(buf);
+  const one = await read(tailer, buf);
   assert.equal(one.bytes, 17);
   assert.deepEqual(one.records.map(fields), [
     { offset: 0, resume: 11, message: 'first line', stream: undefined, truncated: false, error: undefined },
@@ -91,14 +113,14 @@ test('a host file is read as plain text: exact offsets, resume points, read time
   assert.equal(one.records[0]?.file, file);
 
   await appendFile(path, ' half\r\nthird\n');
-  const two = await tailer.read(buf);
+  const two = await read(tailer, buf);
   assert.equal(two.bytes, 13);
   assert.deepEqual(two.records.map(fields), [
     { offset: 11, resume: 24, message: 'second half', stream: undefined, truncated: false, error: undefined },
     { offset: 24, resume: 30, message: 'third', stream: undefined, truncated: false, error: undefined },
   ]);
   assert.equal(tailer.pendingStart(), undefined);
-  assert.deepEqual(await tailer.read(buf), { records: [], bytes: 0 });
+  assert.deepEqual(await read(tailer, buf), { records: [], bytes: 0 });
   assert.equal(await tailer.stat(), 30);
 });
 
@@ -170,11 +192,11 @@ test('finish() turns the unfinished last line into a record that ends at the end
   const path = join(dir, 'app.log');
   await writeFile(path, 'done\nno newline');
   const tailer = await openTailer(t, path);
-  assert.deepEqual(tailer.finish(), []); // not identified yet: nothing to finish
+  assert.deepEqual(finish(tailer), []); // not identified yet: nothing to finish
   const records = await readAll(tailer, Buffer.alloc(4096));
   assert.deepEqual(records.map((r) => r.message), ['done']);
   assert.equal(tailer.pendingStart(), 5);
-  const last = tailer.finish();
+  const last = finish(tailer);
   assert.deepEqual(last.map(fields), [{ offset: 5, resume: 15, message: 'no newline', stream: undefined, truncated: false, error: undefined }]);
   assert.equal(tailer.pendingStart(), undefined);
   await tailer.close();
@@ -244,7 +266,7 @@ test('a first line over 256 bytes waits for its newline before the format is tol
   await writeFile(path, 'a'.repeat(300));
   const tailer = await openTailer(t, path, { maxRecordBytes: 100_000 });
   const buf = Buffer.alloc(4096);
-  assert.deepEqual(await tailer.read(buf), { records: [], bytes: 0 });
+  assert.deepEqual(await read(tailer, buf), { records: [], bytes: 0 });
   assert.equal(tailer.file, undefined);
   await appendFile(path, '\nb\n');
   assert.deepEqual((await readAll(tailer, buf)).map(fields), [
