@@ -20,9 +20,10 @@ WORKDIR /app
 # writing to it, silently. The same cache, under node_modules/.cache, serves npm start.
 ENV NODE_ENV=production NODE_COMPILE_CACHE=/app/.compile-cache
 # glibc gives every thread that allocates (V8's compiler and GC helpers, libuv's pool) a malloc
-# arena of its own, and freed memory stays in each: two arenas are about 10 MB less at the peak
-# of a backfill, for no measurable CPU (npm run bench). The same setting as package.json's start.
-ENV MALLOC_ARENA_MAX=2
+# arena of its own, and what is freed stays resident in each: one arena for all is about 15 MB
+# less at the peak of a backfill, for no measurable throughput (npm run bench). The same setting
+# as package.json's start.
+ENV MALLOC_ARENA_MAX=1
 COPY --from=deps /app/node_modules ./node_modules
 # package.json: "type": "module" and the version the agent reports.
 COPY package.json ./
@@ -34,9 +35,9 @@ RUN ["/nodejs/bin/node", "agent/main.ts", "--version"]
 # exit). No init (tini) is needed: the agent starts no child processes, so there are no
 # zombies to reap. The Kubernetes `args` (--config ...) are appended to this entrypoint.
 # The node flags trade a little CPU for memory (measured with npm run bench, 2,000,000 lines):
-# --max-semi-space-size=4 keeps V8's young generation at 8 MB (it grows to 128 MB during a
-# backfill otherwise), --heap-growing-percent=20 collects the old generation when it has grown
+# --max-semi-space-size=2 keeps V8's young generation at 4 MB (it grows to 128 MB during a
+# backfill otherwise; records are encoded as soon as they are decoded, so little survives it), --heap-growing-percent=20 collects the old generation when it has grown
 # by a fifth instead of letting garbage double it. The same flags as package.json's start
 # (checked by test/integration/manifests.test.ts); the tests and the benchmark read them there.
-ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=4", "--heap-growing-percent=20", "agent/main.ts"]
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=2", "--heap-growing-percent=20", "agent/main.ts"]
 EXPOSE 2021
