@@ -530,16 +530,24 @@ test('the Dockerfile builds on Node 24, installs production dependencies from th
   const cache = /^ENV .*NODE_COMPILE_CACHE=(\S+)/m.exec(text)?.[1];
   assert.equal(cache, '/app/.compile-cache');
   assert.equal(/^ENV .*MALLOC_ARENA_MAX=(\S+)/m.exec(text)?.[1], start.env.MALLOC_ARENA_MAX);
-  const fill = text.indexOf('RUN ["/nodejs/bin/node", "agent/main.ts", "--version"]');
-  assert.ok(fill > text.indexOf('COPY agent ./agent') && fill < text.indexOf('ENTRYPOINT'), 'the cache is filled after the agent is copied, by the final image');
+  // Filled with the entrypoint's own flags: Node keys the compile cache by V8 flags.
+  const fill = /^RUN (\[.*"--version"\])$/m.exec(text);
+  assert.deepEqual(JSON.parse(fill?.[1] ?? '[]'), ['/nodejs/bin/node', ...start.nodeFlags, 'agent/main.ts', '--version']);
+  const at = fill?.index ?? -1;
+  assert.ok(at > text.indexOf('COPY agent ./agent') && at < text.indexOf('ENTRYPOINT'), 'the cache is filled after the agent is copied, by the final image');
   const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#'));
   assert.deepEqual(ignore, ['*', '!package.json', '!package-lock.json', '!agent']);
 });
 
-test('the build step `node agent/main.ts --version` exits 0 and fills the compile cache with every module the agent loads', async () => {
+test('the image\'s build step exits 0 and fills the compile cache that its entrypoint then uses, with every module the agent loads', async () => {
+  const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const image = (re: RegExp): string[] => (JSON.parse(re.exec(text)?.[1] ?? '[]') as string[]).slice(1); // without /nodejs/bin/node
+  const build = image(/^RUN (\[.*"--version"\])$/m);
+  const entrypoint = image(/^ENTRYPOINT (\[.*\])$/m);
   const cache = await mkdtemp(join(tmpdir(), 'nodetail-compile-cache-'));
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, [...agentCommand().nodeFlags, 'agent/main.ts', '--version'], { cwd: ROOT, env: { NODE_COMPILE_CACHE: cache } });
+    const run = (args: string[]) => promisify(execFile)(process.execPath, args, { cwd: ROOT, env: { NODE_COMPILE_CACHE: cache } });
+    const { stdout } = await run(build);
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     assert.equal(stdout, `nodetail ${pkg.version} (node ${process.version})\n`);
     // One entry per compiled module: at least every agent module on the start-up path is there.
@@ -547,6 +555,9 @@ test('the build step `node agent/main.ts --version` exits 0 and fills the compil
     const entries = readdirSync(join(cache, dir as string)).length;
     const agentModules = readdirSync(join(ROOT, 'agent'), { recursive: true }).filter((f) => String(f).endsWith('.ts')).length;
     assert.ok(entries >= agentModules * 0.8, `${entries} cache entries for ${agentModules} agent modules`);
+    // Node keeps a cache directory per set of V8 flags: the entrypoint must find the build's, not start one of its own.
+    await run([...entrypoint, '--version']);
+    assert.deepEqual(readdirSync(cache), [dir]);
   } finally {
     await rm(cache, { recursive: true, force: true });
   }
