@@ -63,8 +63,6 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
     },
   });
 
-  /** UTF-8 bytes of the items encoded from the read being decoded: taken from the budget once it is done. */
-  let encoded = 0;
   const manager = new TailManager({
     readFrom: config.readFrom,
     maxRecordBytes: config.maxRecordBytes,
@@ -80,19 +78,20 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
     // generation costs no throughput (--max-semi-space-size=2: -6 MB of peak RSS, measured).
     onRecord: (tailer, record) => {
       countProblem(tailer, record);
-      encoded += batcher.add(tailer, tailer.acks, record);
+      tailer.encoded += batcher.add(tailer, tailer.acks, record);
     },
     onRead: (tailer, records, bytes) => {
       observer.recordsRead(tailer.source, records, bytes);
       const namespace = tailer.file?.meta.namespace;
       if (namespace !== undefined) observer.namespaceRecords(namespace, records, bytes);
+      const encoded = tailer.encoded;
+      tailer.encoded = 0;
       budget.take(encoded);
       // Caught up with every file: the open batch will not grow until something new is written,
       // so a large one goes now instead of waiting out its delay (the end of a backfill); a small
       // one still waits, so a trickle of lines never becomes a trickle of requests.
       if (batcher.filled(CAUGHT_UP_FLUSH_SHARE) && manager.backlogBytes() === 0) batcher.flush();
       if (bytes > 0 && encoded > 0) tailer.encodedPerByte = Math.max(1, encoded / bytes);
-      encoded = 0;
     },
   });
 

@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../core/errors.ts';
 import type { Log } from '../core/log.ts';
 
-
 // Not `import { createServer } from 'node:http'`: an ES import of node:http builds its module
 // namespace, which reads http's lazy WebSocket getters and so loads Node's own bundled copy of
 // undici (~13 MB resident, nodejs/node#59686). The CommonJS module is the same module without it.

@@ -79,6 +79,8 @@ export class Tailer {
    * become fits the room left in the memory budget.
    */
   encodedPerByte = 2;
+  /** UTF-8 bytes of the items its records became since its last read was accounted for (by the pipeline). */
+  encoded = 0;
   /** When the poll looks at this file next, and its current interval (backs off while idle). */
   nextPoll = 0;
   pollEvery = 0;
