@@ -7,22 +7,31 @@ const SLACK_BYTES = 256 * 1024;
  */
 const SPARES = 8;
 
+/** Room for this many item ends at first; doubled when full (a full 2 MiB batch holds about 5,000). */
+const INITIAL_ENDS = 1024;
+
 /**
  * Writes encoded items straight into one reused buffer, as UTF-8, and remembers where each one
  * ends: the closed batch is the request body, with no join and no copy per request. The string
  * an item was encoded into dies young; only the bytes are kept until acknowledged.
  *
+ * The ends are a typed array, outside V8's heap: a batch lives for the length of its request, long
+ * enough for a JS array of thousands of numbers (and each copy made while it grew) to be promoted to
+ * the old generation, where it was about 40 % of all promoted bytes in the 2,000,000-line benchmark.
+ *
  * A body that filled less than half of its buffer (a batch closed by its age) is copied out to a
- * buffer of its own size, so that a slow trickle of small batches while the output is down never
- * holds a large buffer each. Full bodies go out as they are and their buffers come back through
- * `recycle` once acknowledged; the spares are let go once a small batch shows the rush is over.
+ * buffer of its own size, and so are its ends, so that a slow trickle of small batches while the
+ * output is down never holds a large buffer each. Full bodies go out as they are and their buffers
+ * come back through `recycle` once acknowledged; the spares are let go once a small batch shows
+ * the rush is over.
  */
 export class BodyBuilder {
   readonly #capacity: number;
   // Allocated at the first item: an idle agent holds none. allocUnsafe: pages never written stay out of RSS.
   #buf: Buffer | undefined;
   #used = 0;
-  #ends: number[] = [];
+  #ends = new Uint32Array(INITIAL_ENDS);
+  #items = 0;
   readonly #spares: Buffer[] = [];
 
   constructor(maxBytes: number) {
@@ -36,7 +45,7 @@ export class BodyBuilder {
 
   /** Items written so far. */
   get items(): number {
-    return this.#ends.length;
+    return this.#items;
   }
 
   /** Appends one item; returns its UTF-8 bytes. */
@@ -50,16 +59,20 @@ export class BodyBuilder {
     }
     const n = buf.write(item, this.#used);
     this.#used += n;
-    this.#ends.push(this.#used);
+    if (this.#items === this.#ends.length) {
+      const grown = new Uint32Array(this.#items * 2);
+      grown.set(this.#ends);
+      this.#ends = grown;
+    }
+    this.#ends[this.#items++] = this.#used;
     return n;
   }
 
   /** The body and item ends written so far; the builder starts empty again. */
-  take(): { body: Buffer; ends: number[] } {
-    const ends = this.#ends;
+  take(): { body: Buffer; ends: Uint32Array } {
     const used = this.#used;
     const buf = this.#buf;
-    this.#ends = [];
+    const ends = this.#takeEnds();
     this.#used = 0;
     if (buf === undefined || used === 0) return { body: Buffer.alloc(0), ends };
     if (used * 2 < buf.length) {
@@ -80,6 +93,16 @@ export class BodyBuilder {
     if (body.byteOffset !== 0 || whole.byteLength !== this.#capacity || this.#spares.length >= SPARES) return;
     if (whole === this.#buf?.buffer || this.#spares.some((s) => s.buffer === whole)) return; // recycled twice
     this.#spares.push(Buffer.from(whole, 0, this.#capacity));
+  }
+
+  /** The ends written so far: copied out when few (the array is kept), else handed over whole. */
+  #takeEnds(): Uint32Array {
+    const n = this.#items;
+    const all = this.#ends;
+    this.#items = 0;
+    if (n * 2 < all.length) return all.slice(0, n);
+    this.#ends = new Uint32Array(all.length);
+    return all.subarray(0, n);
   }
 
   #fresh(): Buffer {

@@ -10,7 +10,7 @@ export interface Batch {
   /** Every item, UTF-8, in order. Owned by the batcher again once `send` resolved: keep no view of it. */
   readonly body: Buffer;
   /** Where each item ends in `body`, ascending; its length is the number of items. */
-  readonly ends: readonly number[];
+  readonly ends: Uint32Array;
   /** `body.length`: the exact bytes, as the memory budget counts them. */
   readonly bytes: number;
 }

@@ -584,7 +584,7 @@ test('close() while sends wait: they reject with ShutdownError and nothing is le
     await h.sink.close();
     for (const o of await Promise.all(outcomes)) assert.ok(o instanceof ShutdownError, String(o));
     assert.equal(h.fake.count(), 0);
-    await assert.rejects(h.sink.send({ body: Buffer.alloc(0), ends: [], bytes: 0 }), ShutdownError);
+    await assert.rejects(h.sink.send({ body: Buffer.alloc(0), ends: new Uint32Array(0), bytes: 0 }), ShutdownError);
     assert.equal(h.sink.ready(), false);
   } finally {
     await cleanup(h);

@@ -31,7 +31,7 @@ const BACKOFF_BASE_MS = 100;
 /** Items of a request: their bytes one after another, and where each ends (the `Batch` layout). */
 interface Items {
   readonly body: Buffer;
-  readonly ends: readonly number[];
+  readonly ends: Uint32Array;
 }
 
 function startOf(items: Items, i: number): number {
@@ -56,13 +56,13 @@ function range(items: Items, from: number, to: number): Items {
 /** The items at `indexes` (ascending), copied into one body: what is sent again. */
 function pick(items: Items, indexes: readonly number[]): Items {
   const parts: Buffer[] = [];
-  const ends: number[] = [];
+  const ends = new Uint32Array(indexes.length);
   let length = 0;
-  for (const i of indexes) {
+  for (const [n, i] of indexes.entries()) {
     const part = items.body.subarray(startOf(items, i), items.ends[i] as number);
     parts.push(part);
     length += part.length;
-    ends.push(length);
+    ends[n] = length;
   }
   return { body: Buffer.concat(parts, length), ends };
 }

@@ -39,7 +39,7 @@ function batcher(options: Partial<BatcherOptions<string>> = {}): { b: Batcher<st
 /** The batch's items, read back from its body at its item ends. */
 function itemsOf(batch: ClosedBatch<string> | undefined): string[] {
   if (batch === undefined) return [];
-  return batch.ends.map((end, i) => batch.body.toString('utf8', batch.ends[i - 1] ?? 0, end));
+  return Array.from(batch.ends, (end, i) => batch.body.toString('utf8', batch.ends[i - 1] ?? 0, end));
 }
 
 /** Waits (bounded) until `batches` holds `n` batches. */
@@ -197,7 +197,7 @@ test('batch bytes are the items\' UTF-8 bytes, exactly the body the sink sends',
   b.flush();
   assert.equal(batches[0]?.bytes, 2 + 6 + 4);
   assert.equal(added, 12);
-  assert.deepEqual(batches[0]?.ends, [2, 8, 12]);
+  assert.deepEqual(batches[0]?.ends, Uint32Array.of(2, 8, 12));
   assert.equal(batches[0]?.body.toString('utf8'), 'é日本🙂');
   assert.deepEqual(itemsOf(batches[0]), items);
 });

@@ -14,7 +14,7 @@ test('items are written one after another as UTF-8, with their end offsets and b
   assert.equal(b.bytes, 14);
   const { body, ends } = b.take();
   assert.equal(body.toString('utf8'), '{"a":1}\né日\n');
-  assert.deepEqual(ends, [8, 14, 14]);
+  assert.deepEqual(ends, Uint32Array.of(8, 14, 14));
   assert.equal(b.items, 0);
   assert.equal(b.bytes, 0);
 });
@@ -23,7 +23,24 @@ test('an empty builder takes an empty body', () => {
   const b = new BodyBuilder(1024);
   const { body, ends } = b.take();
   assert.equal(body.length, 0);
-  assert.deepEqual(ends, []);
+  assert.deepEqual(ends, new Uint32Array(0));
+});
+
+test('item ends grow past their first room; each batch keeps its own, exactly as long as its items', () => {
+  const b = new BodyBuilder(1 << 20);
+  for (let i = 0; i < 3000; i++) b.write('x\n');
+  const full = b.take();
+  assert.equal(full.ends.length, 3000);
+  assert.deepEqual([full.ends[0], full.ends[1], full.ends[2999]], [2, 4, 6000]);
+  b.write('yy\n');
+  b.write('z\n');
+  const small = b.take();
+  assert.deepEqual(small.ends, Uint32Array.of(3, 5));
+  assert.equal(small.ends.buffer.byteLength, 2 * 4, 'a few ends are copied out, not a view of a large array');
+  for (let i = 0; i < 3000; i++) b.write('w\n');
+  b.take();
+  assert.deepEqual([full.ends[0], full.ends[2999]], [2, 6000], 'later batches never write over the ends of an earlier one');
+  assert.deepEqual(small.ends, Uint32Array.of(3, 5));
 });
 
 test('a body under half its buffer is copied out: the next batch never writes over it', () => {
@@ -80,7 +97,7 @@ test('an item larger than the room left grows the buffer and keeps what was writ
   assert.equal(b.write(huge), 2 * (max + SLACK));
   b.write('tail\n');
   const { body, ends } = b.take();
-  assert.deepEqual(ends, [5, 5 + 2 * (max + SLACK), 10 + 2 * (max + SLACK)]);
+  assert.deepEqual(ends, Uint32Array.of(5, 5 + 2 * (max + SLACK), 10 + 2 * (max + SLACK)));
   assert.equal(body.toString('utf8', 0, 5), 'head\n');
   assert.equal(body.toString('utf8', ends[0], ends[1]), huge);
   assert.equal(body.toString('utf8', ends[1]), 'tail\n');
