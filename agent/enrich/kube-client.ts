@@ -7,7 +7,7 @@
  * Every answer is a value; nothing here throws for a network or HTTP problem.
  */
 import { readFile } from 'node:fs/promises';
-import { Pool } from 'undici';
+import { Pool } from '../core/undici-pool.ts';
 import type { Dispatcher } from 'undici';
 import type { Log } from '../core/log.ts';
 import { kubeJson } from './kube-json.ts';

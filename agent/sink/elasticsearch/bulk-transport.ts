@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCallback, constants as zlib } from 'node:zlib';
-import { Pool } from 'undici';
+import { Pool } from '../../core/undici-pool.ts';
 import { ShutdownError } from '../../core/errors.ts';
 import type { Authorization } from './authorization.ts';
 
