@@ -187,7 +187,10 @@ function describe(spec: OptionSpec): string {
       const range = t.max === undefined ? `>= ${t.min}` : `from ${t.min} to ${t.max}`;
       return spec.key.endsWith('_ms') ? `a duration ${range} ms (a number of ms, or with a unit: 500ms, 5s, 2m, 1h)` : `a whole number ${range}`;
     }
-    case 'bytes': return `a size in bytes >= ${t.min} (a number, optionally with KiB, MiB, GiB, KB, MB or GB)`;
+    case 'bytes': {
+      const range = t.max === undefined ? `>= ${t.min}` : `from ${t.min} to ${t.max}`;
+      return `a size in bytes ${range} (a number, optionally with KiB, MiB, GiB, KB, MB or GB)`;
+    }
   }
 }
 
@@ -236,7 +239,7 @@ function reader(raw: Map<OptionKey, Raw>) {
       if (m === null || unit === undefined) return fail(key, r);
       const n = Number(m[1]) * unit;
       const min = t.kind === 'int' || t.kind === 'bytes' ? t.min : 0;
-      const max = t.kind === 'int' ? t.max : undefined;
+      const max = t.kind === 'int' || t.kind === 'bytes' ? t.max : undefined;
       if (!Number.isSafeInteger(n) || n < min || (max !== undefined && n > max)) fail(key, r);
       return n;
     },

@@ -12,7 +12,7 @@
 export type OptionType =
   | { readonly kind: 'string' }
   | { readonly kind: 'int'; readonly min: number; readonly max?: number }
-  | { readonly kind: 'bytes'; readonly min: number } // a number with an optional KiB/MiB/GiB/KB/MB/GB suffix
+  | { readonly kind: 'bytes'; readonly min: number; readonly max?: number } // a number with an optional KiB/MiB/GiB/KB/MB/GB suffix
   | { readonly kind: 'bool' }
   | { readonly kind: 'enum'; readonly values: readonly string[] }
   | { readonly kind: 'list' }; // comma-separated in the environment, a list or a string in YAML
@@ -32,7 +32,9 @@ const str = { kind: 'string' } as const;
 const bool = { kind: 'bool' } as const;
 const list = { kind: 'list' } as const;
 const int = (min: number, max?: number): OptionType => (max === undefined ? { kind: 'int', min } : { kind: 'int', min, max });
-const bytes = (min: number): OptionType => ({ kind: 'bytes', min });
+const bytes = (min: number, max?: number): OptionType => (max === undefined ? { kind: 'bytes', min } : { kind: 'bytes', min, max });
+/** A batch's body holds at most a batch and one record: under 4 GiB, the reach of its item ends (a Uint32Array). */
+const GiB = 1024 ** 3;
 const oneOf = (...values: string[]): OptionType => ({ kind: 'enum', values });
 
 /** Host logs read by default: the syslog-style files of Debian/Ubuntu and RHEL-family nodes. */
@@ -51,7 +53,7 @@ export const OPTIONS = [
     help: 'Glob patterns of files never read, even when `paths` matches them.' },
   { key: 'read_from', env: ['NODETAIL_READ_FROM'], type: oneOf('head', 'tail'), default: 'head',
     help: 'Where to start in files that were already there at the first start (no checkpoint): head reads them whole, tail only what is written next. Files created later are always read from their start.' },
-  { key: 'max_record_bytes', env: ['NODETAIL_MAX_RECORD_BYTES'], type: bytes(1024), default: '256KiB',
+  { key: 'max_record_bytes', env: ['NODETAIL_MAX_RECORD_BYTES'], type: bytes(1024, GiB), default: '256KiB',
     help: 'Longest record (after joining CRI/docker partial lines); the rest is dropped and the record is flagged truncated.' },
   { key: 'read_chunk_bytes', env: ['NODETAIL_READ_CHUNK_BYTES'], type: bytes(4096), default: '256KiB',
     help: 'Size of one read from a file.' },
@@ -128,7 +130,7 @@ export const OPTIONS = [
     help: 'Install an index template for the schema at start-up.' },
   { key: 'batch_max_records', env: ['NODETAIL_BATCH_MAX_RECORDS'], type: int(1), default: '10000',
     help: 'A batch is sent when it holds this many records...' },
-  { key: 'batch_max_bytes', env: ['NODETAIL_BATCH_MAX_BYTES'], type: bytes(1024), default: '2MiB',
+  { key: 'batch_max_bytes', env: ['NODETAIL_BATCH_MAX_BYTES'], type: bytes(1024, GiB), default: '2MiB',
     help: '...or this many bytes of NDJSON...' },
   { key: 'batch_max_delay_ms', env: ['NODETAIL_BATCH_MAX_DELAY_MS', 'FLUENT_ELASTICSEARCH_BUFFER_FLUSH_INTERVAL'], type: int(1, 60000), default: '1000',
     help: '...or when its first record is this old.' },
