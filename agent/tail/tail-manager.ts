@@ -125,10 +125,12 @@ export class TailManager {
       }
       if (!st.isFile()) continue;
       const key = fileKey(st.dev, st.ino);
-      this.#problemPaths.delete(path);
       seen.add(key);
       const tailer = this.#tailers.get(key) ?? (await this.#open(path, initial, undefined));
       if (tailer === undefined) continue;
+      // Only once it is open: a file that stats but cannot be opened (no read permission) is
+      // found again at every scan, and its problem is logged and counted once.
+      this.#problemPaths.delete(path);
       seen.add(tailer.key); // the path may have been rotated between the stat and the open
       byPath.set(path, tailer);
       byPath.set(tailer.path, tailer);

@@ -44,7 +44,8 @@ test('bad input never stops the agent: every good line ships, each problem is fl
   // 10 MiB with no newline: held back (bounded) until its end comes, never blocking other files.
   for (let i = 0; i < 10; i++) writeFileSync(huge.path, 'H'.repeat(1 << 20), { flag: 'a' });
 
-  const agent = new AgentProcess({ NODETAIL_PATHS: node.paths, NODETAIL_STATE_DIR: state.dir }, [], asRoot ? { uid: NOBODY, gid: NOBODY } : {});
+  // Rescans every 200 ms: a problem found again at each scan is still logged once.
+  const agent = new AgentProcess({ NODETAIL_PATHS: node.paths, NODETAIL_STATE_DIR: state.dir, NODETAIL_RESCAN_INTERVAL_MS: '200' }, [], asRoot ? { uid: NOBODY, gid: NOBODY } : {});
   t.after(() => agent.kill9());
   const of = (pod: string) => (agent.records as Doc[]).filter((r) => r.kubernetes?.pod_name === pod);
   const host = () => (agent.records as Doc[]).filter((r) => r.path === huge.path);
