@@ -93,3 +93,30 @@ test('bad input never stops the agent: every good line ships, each problem is fl
     assert.match(metrics, new RegExp(`^nodetail_input_problems_total\\{[^}]*reason="${problem}"[^}]*\\} [1-9]`, 'm'), problem);
   }
 });
+
+test('a file that cannot be read is read once it becomes readable, and logged once meanwhile', async (t) => {
+  const node = await FakeNode.create();
+  const state = await tempStateDir();
+  t.after(() => Promise.all([node.remove(), state.remove()]));
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    chmodSync(node.root, 0o755);
+    chownSync(state.dir, NOBODY, NOBODY);
+  }
+  const late = join(node.root, 'var/log/late.log');
+  writeFileSync(late, 'seq=0 kept from us\nseq=1 still there\n', { mode: 0o000 });
+  chmodSync(late, 0o000);
+
+  const agent = new AgentProcess({ NODETAIL_PATHS: node.paths, NODETAIL_STATE_DIR: state.dir, NODETAIL_RESCAN_INTERVAL_MS: '200' }, [], asRoot ? { uid: NOBODY, gid: NOBODY } : {});
+  t.after(() => agent.kill9());
+  const warned = () => agent.logs.filter((l) => String(l.msg).includes('cannot read file') && l.path === late);
+  await agent.waitFor('the warning', () => warned().length === 1);
+  await sleep(1000); // five more scans find it unreadable again
+  chmodSync(late, 0o644);
+  await agent.waitFor('its lines', () => agent.records.filter((r) => r.path === late).length === 2);
+  assert.equal((await agent.stop()).code, 0);
+
+  assert.deepEqual(agent.records.filter((r) => r.path === late).map((r) => r.log), ['seq=0 kept from us', 'seq=1 still there']);
+  assert.equal(warned().length, 1);
+  assert.equal(warned()[0]?.reason, 'EACCES');
+});
