@@ -33,8 +33,14 @@ const bool = { kind: 'bool' } as const;
 const list = { kind: 'list' } as const;
 const int = (min: number, max?: number): OptionType => (max === undefined ? { kind: 'int', min } : { kind: 'int', min, max });
 const bytes = (min: number, max?: number): OptionType => (max === undefined ? { kind: 'bytes', min } : { kind: 'bytes', min, max });
-/** A batch's body holds at most a batch and one record: under 4 GiB, the reach of its item ends (a Uint32Array). */
+/**
+ * Caps that keep a `_bulk` body under 4 GiB, the reach of its item ends (a Uint32Array): a body
+ * closes at the first item past `batch_max_bytes`, and an item is one encoded record (JSON
+ * escaping can make a record's text up to six times longer; 64 MiB of it stays under V8's
+ * longest string).
+ */
 const GiB = 1024 ** 3;
+const MAX_RECORD_CAP = 64 * 1024 ** 2;
 const oneOf = (...values: string[]): OptionType => ({ kind: 'enum', values });
 
 /** Host logs read by default: the syslog-style files of Debian/Ubuntu and RHEL-family nodes. */
@@ -53,7 +59,7 @@ export const OPTIONS = [
     help: 'Glob patterns of files never read, even when `paths` matches them.' },
   { key: 'read_from', env: ['NODETAIL_READ_FROM'], type: oneOf('head', 'tail'), default: 'head',
     help: 'Where to start in files that were already there at the first start (no checkpoint): head reads them whole, tail only what is written next. Files created later are always read from their start.' },
-  { key: 'max_record_bytes', env: ['NODETAIL_MAX_RECORD_BYTES'], type: bytes(1024, GiB), default: '256KiB',
+  { key: 'max_record_bytes', env: ['NODETAIL_MAX_RECORD_BYTES'], type: bytes(1024, MAX_RECORD_CAP), default: '256KiB',
     help: 'Longest record (after joining CRI/docker partial lines); the rest is dropped and the record is flagged truncated.' },
   { key: 'read_chunk_bytes', env: ['NODETAIL_READ_CHUNK_BYTES'], type: bytes(4096), default: '256KiB',
     help: 'Size of one read from a file.' },

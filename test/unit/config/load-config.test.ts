@@ -163,10 +163,12 @@ test('bad values name the key, where it came from, the value and what was expect
   assertConfigError([], { NODETAIL_ROTATE_WAIT_MS: '1h' }, 'rotate_wait_ms (NODETAIL_ROTATE_WAIT_MS)',
     'expected a duration from 0 to 600000 ms (a number of ms, or with a unit: 500ms, 5s, 2m, 1h), got "1h"');
   assertConfigError([], { NODETAIL_MAX_RECORD_BYTES: '12XB' }, 'max_record_bytes (NODETAIL_MAX_RECORD_BYTES)',
-    'expected a size in bytes from 1024 to 1073741824 (a number, optionally with KiB, MiB, GiB, KB, MB or GB), got "12XB"');
+    'expected a size in bytes from 1024 to 67108864 (a number, optionally with KiB, MiB, GiB, KB, MB or GB), got "12XB"');
   assertConfigError([], { NODETAIL_MAX_RECORD_BYTES: '1000' }, 'max_record_bytes (NODETAIL_MAX_RECORD_BYTES)',
-    'expected a size in bytes from 1024 to 1073741824 (a number, optionally with KiB, MiB, GiB, KB, MB or GB), got "1000"');
+    'expected a size in bytes from 1024 to 67108864 (a number, optionally with KiB, MiB, GiB, KB, MB or GB), got "1000"');
   // A body holds a batch and one record; its item ends are 32-bit offsets.
+  assertConfigError([], { NODETAIL_MAX_RECORD_BYTES: '65MiB' }, 'max_record_bytes (NODETAIL_MAX_RECORD_BYTES)',
+    'expected a size in bytes from 1024 to 67108864 (a number, optionally with KiB, MiB, GiB, KB, MB or GB), got "65MiB"');
   assertConfigError([], { NODETAIL_BATCH_MAX_BYTES: '2GiB' }, 'batch_max_bytes (NODETAIL_BATCH_MAX_BYTES)',
     'expected a size in bytes from 1024 to 1073741824 (a number, optionally with KiB, MiB, GiB, KB, MB or GB), got "2GiB"');
   assertConfigError([], { NODETAIL_DEDOT_KEYS: 'maybe' }, 'dedot_keys (NODETAIL_DEDOT_KEYS)', 'expected true or false, got "maybe"');
