@@ -5,7 +5,7 @@
  * (npm run bench). This loads the same files the entry point would for `Pool`, and mixes in
  * the request API as the entry point does (`Object.assign(Dispatcher.prototype, api)`).
  *
- * These paths are undici's layout, not its published API: package-lock.json pins the version,
+ * These paths are undici's layout, not its published API: package.json pins the exact version,
  * and every test that sends a request fails at once if an upgrade moves them.
  */
 import { createRequire } from 'node:module';
