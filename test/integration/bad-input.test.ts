@@ -2,23 +2,29 @@ import assert from 'node:assert/strict';
 import { chmodSync, chownSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { AgentProcess, tempStateDir } from '../support/agent-process.ts';
 import { FakeNode } from '../support/fake-node.ts';
 
 type Doc = Record<string, unknown> & { kubernetes?: { pod_name?: string } };
 const NOBODY = 65534;
 
-test('bad input never stops the agent: every good line ships, each problem is flagged, counted and logged once', async (t) => {
+/**
+ * A fake node and a state folder, removed after the test, and the user to run the agent as: as
+ * root, mode 000 does not stop a read, so the agent runs as nobody and really cannot read.
+ */
+async function fakeNodeForUnreadableFiles(t: TestContext): Promise<{ node: FakeNode; state: Awaited<ReturnType<typeof tempStateDir>>; user: { uid?: number; gid?: number } }> {
   const node = await FakeNode.create();
   const state = await tempStateDir();
   t.after(() => Promise.all([node.remove(), state.remove()]));
-  // As root, mode 000 does not stop a read: run the agent as nobody so that it really cannot read.
-  const asRoot = process.getuid?.() === 0;
-  if (asRoot) {
-    chmodSync(node.root, 0o755);
-    chownSync(state.dir, NOBODY, NOBODY);
-  }
+  if (process.getuid?.() !== 0) return { node, state, user: {} };
+  chmodSync(node.root, 0o755);
+  chownSync(state.dir, NOBODY, NOBODY);
+  return { node, state, user: { uid: NOBODY, gid: NOBODY } };
+}
+
+test('bad input never stops the agent: every good line ships, each problem is flagged, counted and logged once', async (t) => {
+  const { node, state, user } = await fakeNodeForUnreadableFiles(t);
 
   const good = node.addContainer({ namespace: 'ok', pod: 'good', container: 'app' });
   const cri = node.addContainer({ namespace: 'bad', pod: 'cri', container: 'app' });
@@ -45,7 +51,7 @@ test('bad input never stops the agent: every good line ships, each problem is fl
   for (let i = 0; i < 10; i++) writeFileSync(huge.path, 'H'.repeat(1 << 20), { flag: 'a' });
 
   // Rescans every 200 ms: a problem found again at each scan is still logged once.
-  const agent = new AgentProcess({ NODETAIL_PATHS: node.paths, NODETAIL_STATE_DIR: state.dir, NODETAIL_RESCAN_INTERVAL_MS: '200' }, [], asRoot ? { uid: NOBODY, gid: NOBODY } : {});
+  const agent = new AgentProcess({ NODETAIL_PATHS: node.paths, NODETAIL_STATE_DIR: state.dir, NODETAIL_RESCAN_INTERVAL_MS: '200' }, [], user);
   t.after(() => agent.kill9());
   const of = (pod: string) => (agent.records as Doc[]).filter((r) => r.kubernetes?.pod_name === pod);
   const host = () => (agent.records as Doc[]).filter((r) => r.path === huge.path);
@@ -95,19 +101,12 @@ test('bad input never stops the agent: every good line ships, each problem is fl
 });
 
 test('a file that cannot be read is read once it becomes readable, and logged once meanwhile', async (t) => {
-  const node = await FakeNode.create();
-  const state = await tempStateDir();
-  t.after(() => Promise.all([node.remove(), state.remove()]));
-  const asRoot = process.getuid?.() === 0;
-  if (asRoot) {
-    chmodSync(node.root, 0o755);
-    chownSync(state.dir, NOBODY, NOBODY);
-  }
+  const { node, state, user } = await fakeNodeForUnreadableFiles(t);
   const late = join(node.root, 'var/log/late.log');
   writeFileSync(late, 'seq=0 kept from us\nseq=1 still there\n', { mode: 0o000 });
   chmodSync(late, 0o000);
 
-  const agent = new AgentProcess({ NODETAIL_PATHS: node.paths, NODETAIL_STATE_DIR: state.dir, NODETAIL_RESCAN_INTERVAL_MS: '200' }, [], asRoot ? { uid: NOBODY, gid: NOBODY } : {});
+  const agent = new AgentProcess({ NODETAIL_PATHS: node.paths, NODETAIL_STATE_DIR: state.dir, NODETAIL_RESCAN_INTERVAL_MS: '200' }, [], user);
   t.after(() => agent.kill9());
   const warned = () => agent.logs.filter((l) => String(l.msg).includes('cannot read file') && l.path === late);
   await agent.waitFor('the warning', () => warned().length === 1);
