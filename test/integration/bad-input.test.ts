@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test, type TestContext } from 'node:test';
@@ -7,24 +7,20 @@ import { AgentProcess, tempStateDir } from '../support/agent-process.ts';
 import { FakeNode } from '../support/fake-node.ts';
 
 type Doc = Record<string, unknown> & { kubernetes?: { pod_name?: string } };
-const NOBODY = 65534;
 
 /**
- * A fake node and a state folder, removed after the test, and the user to run the agent as: as
- * root, mode 000 does not stop a read, so the agent runs as nobody and really cannot read.
+ * A fake node and a state folder, removed after the test. The agent runs as root without the
+ * capabilities that let root read any file (as the DaemonSet runs it), so mode 000 really stops a read.
  */
-async function fakeNodeForUnreadableFiles(t: TestContext): Promise<{ node: FakeNode; state: Awaited<ReturnType<typeof tempStateDir>>; user: { uid?: number; gid?: number } }> {
+async function fakeNodeForUnreadableFiles(t: TestContext): Promise<{ node: FakeNode; state: Awaited<ReturnType<typeof tempStateDir>> }> {
   const node = await FakeNode.create();
   const state = await tempStateDir();
   t.after(() => Promise.all([node.remove(), state.remove()]));
-  if (process.getuid?.() !== 0) return { node, state, user: {} };
-  chmodSync(node.root, 0o755);
-  chownSync(state.dir, NOBODY, NOBODY);
-  return { node, state, user: { uid: NOBODY, gid: NOBODY } };
+  return { node, state };
 }
 
 test('bad input never stops the agent: every good line ships, each problem is flagged, counted and logged once', async (t) => {
-  const { node, state, user } = await fakeNodeForUnreadableFiles(t);
+  const { node, state } = await fakeNodeForUnreadableFiles(t);
 
   const good = node.addContainer({ namespace: 'ok', pod: 'good', container: 'app' });
   const cri = node.addContainer({ namespace: 'bad', pod: 'cri', container: 'app' });
@@ -51,7 +47,7 @@ test('bad input never stops the agent: every good line ships, each problem is fl
   for (let i = 0; i < 10; i++) writeFileSync(huge.path, 'H'.repeat(1 << 20), { flag: 'a' });
 
   // Rescans every 200 ms: a problem found again at each scan is still logged once.
-  const agent = new AgentProcess({ NODETAIL_PATHS: node.paths, NODETAIL_STATE_DIR: state.dir, NODETAIL_RESCAN_INTERVAL_MS: '200' }, [], user);
+  const agent = new AgentProcess({ NODETAIL_PATHS: node.paths, NODETAIL_STATE_DIR: state.dir, NODETAIL_RESCAN_INTERVAL_MS: '200' }, [], { withoutFileOverride: true });
   t.after(() => agent.kill9());
   const of = (pod: string) => (agent.records as Doc[]).filter((r) => r.kubernetes?.pod_name === pod);
   const host = () => (agent.records as Doc[]).filter((r) => r.path === huge.path);
@@ -101,12 +97,12 @@ test('bad input never stops the agent: every good line ships, each problem is fl
 });
 
 test('a file that cannot be read is read once it becomes readable, and logged once meanwhile', async (t) => {
-  const { node, state, user } = await fakeNodeForUnreadableFiles(t);
+  const { node, state } = await fakeNodeForUnreadableFiles(t);
   const late = join(node.root, 'var/log/late.log');
   writeFileSync(late, 'seq=0 kept from us\nseq=1 still there\n', { mode: 0o000 });
   chmodSync(late, 0o000);
 
-  const agent = new AgentProcess({ NODETAIL_PATHS: node.paths, NODETAIL_STATE_DIR: state.dir, NODETAIL_RESCAN_INTERVAL_MS: '200' }, [], user);
+  const agent = new AgentProcess({ NODETAIL_PATHS: node.paths, NODETAIL_STATE_DIR: state.dir, NODETAIL_RESCAN_INTERVAL_MS: '200' }, [], { withoutFileOverride: true });
   t.after(() => agent.kill9());
   const warned = () => agent.logs.filter((l) => String(l.msg).includes('cannot read file') && l.path === late);
   await agent.waitFor('the warning', () => warned().length === 1);

@@ -22,6 +22,19 @@ export const FAST_ENV: Readonly<Record<string, string>> = {
   NODE_NAME: 'test-node',
 };
 
+export interface AgentProcessOptions {
+  /**
+   * Run as root but without the capabilities that let root read or search any file whatever its
+   * mode (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH), through util-linux's setpriv: as the DaemonSet
+   * runs it (uid 0, every capability dropped), so a mode-000 file really cannot be read. Running
+   * as another user instead would also need the repository and its Node binary to be reachable
+   * by that user, which a clone in a private folder (mode 0700) is not. A no-op when not root.
+   */
+  readonly withoutFileOverride?: boolean;
+}
+
+const WITHOUT_FILE_OVERRIDE = ['setpriv', '--inh-caps=-dac_override,-dac_read_search', '--bounding-set=-dac_override,-dac_read_search', '--'];
+
 /**
  * The real agent (`node agent/main.ts`) as a child process. With no Elasticsearch configured
  * its records arrive on stdout, one JSON document per line, and its self-log on stderr; with
@@ -34,17 +47,24 @@ export class AgentProcess {
   /** The self-log lines, parsed (non-JSON lines kept as `{ raw }`). */
   readonly logs: Record<string, unknown>[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Why the process could not be started, if it could not. */
+  spawnError: Error | undefined;
   #stdout = '';
   #stderr = '';
 
-  constructor(env: Record<string, string>, args: readonly string[] = [], options: { uid?: number; gid?: number } = {}) {
+  constructor(env: Record<string, string>, args: readonly string[] = [], options: AgentProcessOptions = {}) {
     // Started as everywhere (package.json start, the Dockerfile, the benchmark).
-    this.child = spawn(process.execPath, [...agentCommand().nodeFlags, join(ROOT, 'agent/main.ts'), ...args], {
+    const command = [process.execPath, ...agentCommand().nodeFlags, join(ROOT, 'agent/main.ts'), ...args];
+    const [file, ...argv] = options.withoutFileOverride === true && process.getuid?.() === 0 ? [...WITHOUT_FILE_OVERRIDE, ...command] : command;
+    this.child = spawn(file as string, argv, {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...agentCommandEnv(), ...FAST_ENV, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
-      ...options,
     });
+    // A process that cannot be started emits 'error': with no listener that is an uncaught
+    // exception in the test's process, which node:test can turn into a native abort while
+    // reporting it (nodejs/node#65667) instead of a failed test that says why.
+    this.child.once('error', (error) => (this.spawnError = error));
     const merged = { ...FAST_ENV, ...env };
     const logsOnStdout = Boolean(merged.ELASTICSEARCH_URL || merged.FLUENT_ELASTICSEARCH_HOST);
     const toLogs = (line: string) => this.logs.push(parseLine(line));
@@ -58,7 +78,15 @@ export class AgentProcess {
       this.#stderr += chunk;
       this.#stderr = drainLines(this.#stderr, toLogs);
     });
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => resolve({ code, signal }));
+      this.child.once('error', () => resolve({ code: null, signal: null }));
+    });
+  }
+
+  /** True once the process has ended, or could not be started. */
+  get gone(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null || this.spawnError !== undefined;
   }
 
   /** Waits until `predicate` holds, polling; throws with `what` after `timeoutMs`. */
@@ -66,6 +94,7 @@ export class AgentProcess {
     const deadline = Date.now() + timeoutMs;
     while (!predicate()) {
       if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last logs: ${JSON.stringify(this.logs.slice(-5))}`);
+      if (this.spawnError !== undefined) throw new Error(`the agent could not be started (${this.spawnError.message}) while waiting for ${what}`);
       if (this.child.exitCode !== null) throw new Error(`agent exited (${this.child.exitCode}) while waiting for ${what}; logs: ${JSON.stringify(this.logs.slice(-10))}`);
       await sleep(25);
     }
@@ -79,12 +108,12 @@ export class AgentProcess {
 
   /** SIGTERM, then the exit status. */
   async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    if (!this.gone) this.child.kill('SIGTERM');
     return this.exited;
   }
 
   async kill9(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    if (!this.gone) this.child.kill('SIGKILL');
     await this.exited;
   }
 }

@@ -15,8 +15,8 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined>
     } catch (error) {
       last = error;
     }
-    if (agent !== undefined && agent.child.exitCode !== null) {
-      throw new Error(`agent exited (${agent.child.exitCode}) while waiting for ${what}; log: ${JSON.stringify(agent.logs.slice(-10))}`);
+    if (agent?.gone === true) {
+      throw new Error(`agent ended (exit ${agent.child.exitCode ?? agent.child.signalCode ?? agent.spawnError?.message}) while waiting for ${what}; log: ${JSON.stringify(agent.logs.slice(-10))}`);
     }
     if (Date.now() > deadline) {
       const tail = agent === undefined ? '' : `; log: ${JSON.stringify(agent.logs.slice(-5))}`;
