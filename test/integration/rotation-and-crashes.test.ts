@@ -117,7 +117,7 @@ test('copytruncate: the file is read again from its start; deleting a file mid-r
   // logrotate's copytruncate: copy, then truncate in place; the writer goes on at offset 0.
   copyFileSync(truncated.logPath, `${truncated.logPath}.1`);
   truncateSync(truncated.logPath, 0);
-  await sleep(300); // the agent notices the size below its offset at its next poll
+  await agent.waitFor('the truncation noticed', () => agent.logs.some((l) => String(l.msg).includes('file truncated')));
   truncated.write(Array.from({ length: 100 }, (_, i) => `seq=${1000 + i} after truncation`));
   await agent.waitFor('the lines after truncation', () => of('copytruncate').length >= 1100);
   await agent.waitFor('all of the deleted file', () => of('deleted').length >= bigLines, 60_000);
