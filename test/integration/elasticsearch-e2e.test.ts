@@ -69,11 +69,11 @@ const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
  * Writes `seq=<n>` lines into every container at a steady rate, until `lines` are written or
  * `stop()` is called; both give the number of lines each container got.
  */
-function startWriter(containers: readonly FakeContainer[], options: { perTick: number; tickMs: number; lines?: number; padding?: string }): { done: Promise<number>; stop: () => Promise<number> } {
+function startWriter(containers: readonly FakeContainer[], options: { perTick: number; tickMs: number; lines?: number; padding?: string }): { done: Promise<number>; stop: () => Promise<number>; written: () => number } {
   let stopped = false;
+  let seq = 0;
   const padding = options.padding ?? PADDING;
   const done = (async () => {
-    let seq = 0;
     const max = options.lines ?? Infinity;
     while (!stopped && seq < max) {
       const n = Math.min(options.perTick, max - seq);
@@ -89,6 +89,7 @@ function startWriter(containers: readonly FakeContainer[], options: { perTick: n
       stopped = true;
       return done;
     },
+    written: () => seq,
   };
 }
 
@@ -209,6 +210,7 @@ test('the server down 30 s mid-stream while lines keep coming: the agent stays u
 
   await r.es.down();
   const downAt = Date.now();
+  const writtenAtDown = writer.written();
   const unready = await until('/readyz to say the output is down', async () => {
     const answer = await get(port, '/readyz');
     return answer.status === 503 ? answer.body : undefined;
@@ -223,6 +225,7 @@ test('the server down 30 s mid-stream while lines keep coming: the agent stays u
     assert.equal((await get(port, '/healthz')).status, 200);
   }
   const held = valueOf(await scrape(port), 'nodetail_buffer_held_bytes');
+  const writtenDuringOutage = writer.written() - writtenAtDown;
   await r.es.up();
   await sleep(2000); // lines keep coming after the server is back
   const lines = await writer.stop();
@@ -230,8 +233,10 @@ test('the server down 30 s mid-stream while lines keep coming: the agent stays u
   await until(`${2 * lines} documents`, () => (r.es.count() >= 2 * lines ? true : undefined), 30_000, agent);
   await sleep(300);
   assertEachOnce(r.es, r.containers, lines);
-  // Mid-stream: at 200 lines/s per container, 25 s or more of lines were written while it was down.
-  assert.ok(2 * lines - stored >= 2 * 200 * 25, `only ${2 * lines - stored} lines came after the outage began`);
+  // Mid-stream: lines kept coming while it was down (200 lines/s per container on a quiet machine;
+  // a loaded one writes fewer, so the bound is the writer's own count, not the nominal rate).
+  assert.ok(writtenDuringOutage >= 1000, `only ${writtenDuringOutage} lines per container were written during the outage`);
+  assert.ok(2 * lines - stored >= 2 * writtenDuringOutage, `only ${2 * lines - stored} lines came after the outage began`);
   assert.ok(agent.logs.some((l) => l.recovered === 'unreachable'), 'the recovery was not logged');
   assert.equal((await get(port, '/readyz')).status, 200);
   t.diagnostic(`outage ${Math.round((Date.now() - downAt) / 1000)} s: ${stored} documents before it, ${mib(held)} held during it, ${2 * lines} lines in the end, each once`);
