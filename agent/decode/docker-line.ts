@@ -49,7 +49,7 @@ export class DockerLine {
     // The time holds no quote, so the last quote before `"}` opens it.
     const open = buf.lastIndexOf(QUOTE, to - 3);
     const logEnd = open + 1 - SUFFIX_LENGTH;
-    if (logEnd < from + 7 || !isPlainTime(buf, open + 1, to - 2)) return false;
+    if (logEnd < from + 8 || !isPlainTime(buf, open + 1, to - 2)) return false;
     const stream = suffixStream(buf, logEnd);
     if (stream === undefined) return false;
     const content = from + 8;
