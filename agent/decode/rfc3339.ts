@@ -20,20 +20,20 @@ const RFC3339_MAX_BYTES = 35;
 export function isRfc3339(buf: Buffer, from: number, to: number): boolean {
   if (to - from < 20 || to - from > RFC3339_MAX_BYTES) return false;
   if (buf[from + 4] !== DASH || buf[from + 7] !== DASH || buf[from + 10] !== T || buf[from + 13] !== COLON || buf[from + 16] !== COLON) return false;
-  const year = digits(buf, from, 4), month = digits(buf, from + 5, 2), day = digits(buf, from + 8, 2);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year)) return false;
-  const hour = digits(buf, from + 11, 2), minute = digits(buf, from + 14, 2), second = digits(buf, from + 17, 2);
+  const century = twoDigits(buf, from), year = twoDigits(buf, from + 2), month = twoDigits(buf, from + 5), day = twoDigits(buf, from + 8);
+  if (century < 0 || year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(month, century * 100 + year)) return false;
+  const hour = twoDigits(buf, from + 11), minute = twoDigits(buf, from + 14), second = twoDigits(buf, from + 17);
   if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return false;
   let i = from + 19;
   if (buf[i] === DOT) {
     const first = i + 1;
     i = first;
-    while (i < to && digits(buf, i, 1) >= 0) i++;
+    while (i < to && isDigit(buf[i] as number)) i++;
     if (i === first || i - first > 9) return false;
   }
   if (i === to - 1) return buf[i] === Z;
   if (i + 6 !== to || (buf[i] !== PLUS && buf[i] !== DASH) || buf[i + 3] !== COLON) return false;
-  const offsetHour = digits(buf, i + 1, 2), offsetMinute = digits(buf, i + 4, 2);
+  const offsetHour = twoDigits(buf, i + 1), offsetMinute = twoDigits(buf, i + 4);
   return offsetHour >= 0 && offsetHour <= 23 && offsetMinute >= 0 && offsetMinute <= 59;
 }
 
@@ -45,15 +45,14 @@ export function isRfc3339String(time: string): boolean {
   return isRfc3339(bytes, 0, bytes.length);
 }
 
-/** The decimal value of `count` digits at `at`, or -1 if one of them is not a digit. */
-function digits(buf: Buffer, at: number, count: number): number {
-  let value = 0;
-  for (let i = at; i < at + count; i++) {
-    const d = (buf[i] ?? 0) - 0x30;
-    if (d < 0 || d > 9) return -1;
-    value = value * 10 + d;
-  }
-  return value;
+function isDigit(b: number): boolean {
+  return b >= 0x30 && b <= 0x39;
+}
+
+/** The value of the two digits at `at` (inside the buffer), or -1 if either is not a digit. */
+function twoDigits(buf: Buffer, at: number): number {
+  const a = buf[at] as number, b = buf[at + 1] as number;
+  return isDigit(a) && isDigit(b) ? (a - 0x30) * 10 + (b - 0x30) : -1;
 }
 
 function daysIn(month: number, year: number): number {
