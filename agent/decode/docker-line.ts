@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { Stream } from '../core/record.ts';
+import { isRfc3339, isRfc3339String } from './rfc3339.ts';
 
 // The exact shape moby's json-file driver writes (jsonlog.JSONLogs.MarshalJSONBuf): log, stream,
 // time, in that order, no spaces. Any other shape (attrs, spaces, other key order) is parsed whole.
@@ -22,6 +23,11 @@ export class DockerLine {
   log = '';
   stream: Stream = 'stdout';
   time = '';
+  /**
+   * `time` is RFC 3339. When it is not (`""`, `"qwerty"`: moby never writes that, something else
+   * wrote the file), the line is still read: its message is good, only its time must be replaced.
+   */
+  timeValid = true;
   /** `log` did not end in `\n`: a 16 KiB split, more of this record follows on this stream. */
   partial = false;
   /** The line's bytes were not valid UTF-8 (`log` holds U+FFFD where they were). */
@@ -46,10 +52,11 @@ export class DockerLine {
   private readExact(buf: Buffer, from: number, to: number): boolean {
     if (to < from + 8 + SUFFIX_LENGTH + 2 || buf[to - 1] !== 0x7d || buf[to - 2] !== QUOTE) return false;
     for (let i = 0; i < 8; i++) if (buf[from + i] !== PREFIX[i]) return false;
-    // The time holds no quote, so the last quote before `"}` opens it.
+    // A valid time holds no quote, so the last quote before `"}` opens it. Any other time is
+    // left to JSON.parse, which finds where it starts.
     const open = buf.lastIndexOf(QUOTE, to - 3);
     const logEnd = open + 1 - SUFFIX_LENGTH;
-    if (logEnd < from + 7 || !isPlainTime(buf, open + 1, to - 2)) return false;
+    if (logEnd < from + 8 || !isRfc3339(buf, open + 1, to - 2)) return false;
     const stream = suffixStream(buf, logEnd);
     if (stream === undefined) return false;
     const content = from + 8;
@@ -72,6 +79,7 @@ export class DockerLine {
     }
     this.stream = stream;
     this.time = buf.toString('latin1', open + 1, to - 2);
+    this.timeValid = true;
     return true;
   }
 
@@ -88,6 +96,7 @@ export class DockerLine {
     this.setLog(log);
     this.stream = stream;
     this.time = time;
+    this.timeValid = isRfc3339String(time);
     return true;
   }
 
@@ -114,16 +123,6 @@ function isPlainText(buf: Buffer, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
     const b = buf[i] as number;
     if (b < 0x20 || b === QUOTE || b === BACKSLASH) return false;
-  }
-  return true;
-}
-
-/** Only the characters of an RFC 3339 time. */
-function isPlainTime(buf: Buffer, from: number, to: number): boolean {
-  if (from >= to) return false;
-  for (let i = from; i < to; i++) {
-    const b = buf[i] as number;
-    if (!((b >= 0x30 && b <= 0x3a) || b === 0x2d || b === 0x2e || b === 0x2b || b === 0x54 || b === 0x5a)) return false;
   }
   return true;
 }

@@ -1,12 +1,10 @@
-import { isTimestamp } from './cri-line.ts';
+import { isRfc3339 } from './rfc3339.ts';
 
 const DAY_MS = 86_400_000;
 /** `Jan`..`Dec` as the three bytes of a traditional syslog time, to their month index. */
 const MONTHS = new Map(['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'].map((m, i) => [m, i]));
 /** `Nov 22 10:00:00 ` */
 const SYSLOG_TIME_BYTES = 16;
-/** Longest RFC 3339 time: 19 + 10 (nanoseconds) + 6 (offset). */
-const RFC3339_MAX_BYTES = 35;
 
 /**
  * The time a host log line says it was written, when it starts with one, as rsyslog, syslog-ng
@@ -28,7 +26,7 @@ export class HostTime {
       return this.#syslog(buf.toString('latin1', from, from + 15), readTime);
     }
     const sp = buf.indexOf(0x20, from);
-    if (sp < 0 || sp >= to || sp - from > RFC3339_MAX_BYTES || !isTimestamp(buf, from, sp)) return undefined;
+    if (sp < 0 || sp >= to || !isRfc3339(buf, from, sp)) return undefined;
     return buf.toString('latin1', from, sp);
   }
 

@@ -1,3 +1,4 @@
+import type { DecodeError } from '../core/record.ts';
 import { MessageText } from './message-text.ts';
 
 /** The parts of one record being joined on one stream; idle while `start` is -1. */
@@ -6,6 +7,8 @@ export abstract class Joiner {
   start = -1;
   /** The first part's timestamp: the record's time. */
   time = '';
+  /** Set when the first part's time was not valid and `time` is the read time instead. */
+  error: DecodeError | undefined = undefined;
   protected readonly max: number;
   protected truncated = false;
   protected readonly out = new MessageText();
@@ -14,9 +17,10 @@ export abstract class Joiner {
     this.max = max;
   }
 
-  begin(start: number, time: string): void {
+  begin(start: number, time: string, error?: DecodeError): void {
     this.start = start;
     this.time = time;
+    this.error = error;
   }
 
   /** The joined message; the joiner is idle again afterwards. */
@@ -25,6 +29,7 @@ export abstract class Joiner {
   protected reset(): void {
     this.start = -1;
     this.time = '';
+    this.error = undefined;
     this.truncated = false;
   }
 }

@@ -59,9 +59,10 @@ export class StreamJoiners<J extends Joiner> {
   /** Ends the record being joined on `stream`, whose last line ends at `end`. */
   emit(file: LogFile, stream: Stream, end: number, emit: Emit): void {
     const joiner = this.of(stream);
-    const offset = joiner.start, time = joiner.time;
+    const offset = joiner.start, time = joiner.time, error = joiner.error;
     const text = joiner.finish();
-    emit(makeRecord(file, offset, this.resume(offset, end), time, stream, text.take(), text.truncated, text.invalid ? 'invalid_utf8' : undefined));
+    emit(makeRecord(file, offset, this.resume(offset, end), time, stream, text.take(), text.truncated,
+      error ?? (text.invalid ? 'invalid_utf8' : undefined)));
   }
 
   /** Emits every pending record as it is, earliest first; `end` is where the last line read ended. */

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { LogFile, LogFormat, LogRecord, Stream } from '../../../agent/core/record.ts';
 import { createDecoder } from '../../../agent/decode/create-decoder.ts';
 import { DockerLine } from '../../../agent/decode/docker-line.ts';
+import { isRfc3339String } from '../../../agent/decode/rfc3339.ts';
 import { SeededRandom } from './seeded-random.ts';
 
 // Bounded and seeded: the same cases on every run, a few seconds in all. A failure prints the seed.
@@ -68,6 +69,13 @@ function randomTime(rng: SeededRandom): string {
   return `${base}${digits === 0 ? '' : `.${String(1 + rng.int(9)).repeat(digits)}`}Z`; // containerd
 }
 
+/** The shape of an RFC 3339 time with random digits: month 13, February 30, hour 24, offset +25:00... */
+function randomDigitsTime(rng: SeededRandom): string {
+  const d = (n: number): string => Array.from({ length: n }, () => String(rng.int(rng.next() < 0.7 ? 3 : 10))).join('');
+  const zone = rng.next() < 0.5 ? 'Z' : `${rng.pick(['+', '-'])}${d(2)}:${d(2)}`;
+  return `${rng.pick(['2024', '2023', '2000', '1900', d(4)])}-${d(2)}-${d(2)}T${d(2)}:${d(2)}:${d(2)}${rng.next() < 0.5 ? '' : `.${d(1 + rng.int(10))}`}${zone}`;
+}
+
 /** What a message of `limit` bytes at most keeps of `text`: whole characters only. */
 function expectedHead(text: string, limit: number): { message: string; truncated: boolean } {
   const bytes = Buffer.from(text);
@@ -94,14 +102,16 @@ function decodeChecked(format: LogFormat, lines: Line[], max: number): LogRecord
     assert.equal(typeof record.message, 'string');
     const malformed = record.error === 'malformed_cri' || record.error === 'malformed_docker';
     if (malformed) {
-      assert.equal(record.stream, undefined);
+      // A docker line whose only fault is its time keeps its stream.
+      if (record.error === 'malformed_cri') assert.equal(record.stream, undefined);
       assert.equal(record.time, READ_TIME);
     } else if (format === 'plain') {
       assert.equal(record.stream, undefined);
     } else {
       assert.ok(record.stream === 'stdout' || record.stream === 'stderr');
     }
-    assert.ok(record.time.length > 0);
+    // Every time shipped is one Elasticsearch takes: RFC 3339 from the line, or the read time.
+    assert.ok(record.time === READ_TIME || isRfc3339String(record.time), record.time);
     // U+FFFD stands for one invalid byte or more: three bytes where there was one at the least.
     const bytes = Buffer.byteLength(record.message);
     assert.ok(record.error === undefined ? bytes <= max : bytes <= 3 * max, `${bytes} bytes with max ${max}`);
@@ -163,8 +173,22 @@ test('random edits of valid CRI and docker lines never throw and give well-forme
   assert.ok(joined > 5000, `the valid lines decode (${joined})`); // the cases do reach the joining code
 });
 
+const RFC3339 = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d{1,9})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/u;
+
+/** RFC 3339 checked another way than the decoders do: a pattern, then the date's fields read back from Date. */
+function referenceTimeValid(time: string): boolean {
+  const m = RFC3339.exec(time);
+  if (m === null) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second);
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day &&
+    date.getUTCHours() === hour && date.getUTCMinutes() === minute && date.getUTCSeconds() === second;
+}
+
 /** JSON.parse of the whole line: what the exact-shape path must agree with. */
-function referenceDocker(line: Buffer): { log: string; partial: boolean; stream: Stream; time: string } | undefined {
+function referenceDocker(line: Buffer): { log: string; partial: boolean; stream: Stream; time: string; timeValid: boolean } | undefined {
   let value: unknown;
   try {
     value = JSON.parse(line.toString('utf8'));
@@ -175,7 +199,7 @@ function referenceDocker(line: Buffer): { log: string; partial: boolean; stream:
   const { log, stream, time } = value as Record<string, unknown>;
   if (typeof log !== 'string' || typeof time !== 'string' || (stream !== 'stdout' && stream !== 'stderr')) return undefined;
   const partial = !log.endsWith('\n');
-  return { log: partial ? log : log.slice(0, -1), partial, stream, time };
+  return { log: partial ? log : log.slice(0, -1), partial, stream, time, timeValid: referenceTimeValid(time) };
 }
 
 test('the docker exact-shape path reads every line as JSON.parse does: escapes, unicode, NUL, edits', () => {
@@ -189,7 +213,8 @@ test('the docker exact-shape path reads every line as JSON.parse does: escapes, 
       let log = '';
       for (let n = rng.int(6); n >= 0; n--) log += rng.next() < 0.5 ? rng.pick(escapes) : randomText(rng, 8);
       if (rng.next() < 0.7) log += '\\n';
-      line = Buffer.from(`{"log":"${log}","stream":"${rng.pick(['stdout', 'stderr'])}","time":"${randomTime(rng)}"}`);
+      const time = rng.next() < 0.5 ? randomTime(rng) : randomDigitsTime(rng);
+      line = Buffer.from(`{"log":"${log}","stream":"${rng.pick(['stdout', 'stderr'])}","time":"${time}"}`);
     } else {
       line = validDocker(rng);
       if (i % 3 === 2) line = mutate(rng, line);
@@ -199,7 +224,8 @@ test('the docker exact-shape path reads every line as JSON.parse does: escapes, 
     const ok = reader.parse(padded, 9, 9 + line.length);
     assert.equal(ok, expected !== undefined, line.toString());
     if (expected !== undefined) {
-      assert.deepEqual({ log: reader.log, partial: reader.partial, stream: reader.stream, time: reader.time }, expected, line.toString());
+      const { log, partial, stream, time, timeValid } = reader;
+      assert.deepEqual({ log, partial, stream, time, timeValid }, expected, line.toString());
     }
   }
 });

@@ -54,6 +54,9 @@ test('anything else is not a time: the line is timed when read', (t) => {
     'Nov 22 10:00 node-1 kernel', // no seconds
     '2026-11-22 10:00:00 x', // a space, not RFC 3339
     '2026-11-22T10:00:00+0100 x', // offset without a colon
+    '2026-02-29T10:00:00Z x', // the shape of RFC 3339, but 2026 is not a leap year
+    '2026-11-22T10:00:60Z x', // no leap second, as Go's time.Parse
+    '2026-11-22T10:00:00.1234567890Z x', // more than nanoseconds
     'Nov 22 10:00:00', // nothing after the time
     '',
   ]) assert.equal(timeOf(line), undefined, JSON.stringify(line));

@@ -16,10 +16,13 @@ const PARTS = 1600;
 setFlagsFromString('--expose-gc');
 const collect = runInNewContext('gc') as () => void;
 
+/**
+ * Bytes still held after garbage collection. Collected twice: V8 gives back the memory of what a
+ * full collection found dead (array buffers' memory among it) on background threads, which a
+ * busy machine may not have run yet when gc() returns; the next collection first waits for that
+ * work. One collection alone failed under CPU load (200 decoders "holding" 3.9 MB).
+ */
 function retained(): number {
-  // Twice: V8 frees what a full collection found dead (array buffers' memory among it) on
-  // background threads, which a busy machine may not have run yet when gc() returns; the next
-  // collection first waits for that work. One collection alone failed under CPU load (3.9 MB).
   collect();
   collect();
   const usage = process.memoryUsage();
