@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import { BodyBuilder } from '../../agent/batch/body-builder.ts';
 import { loadConfig, type ElasticsearchConfig } from '../../agent/config/load-config.ts';
 import { ShutdownError } from '../../agent/core/errors.ts';
+import { DOCUMENT_MAPPINGS } from '../../agent/core/document-mappings.ts';
 import type { Log } from '../../agent/core/log.ts';
 import type { OutputObserver } from '../../agent/core/observer.ts';
 import type { LogFile, LogRecord } from '../../agent/core/record.ts';
@@ -93,7 +94,7 @@ async function harness(fakeOptions: FakeElasticsearchOptions, configure: (c: Ela
   const base = baseConfig(fake.url);
   let seed = 9;
   const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
-  const sink = createElasticsearchSink({ ...base, ...configure(base) }, { log, observer, stateDir: dir, encodeDocument, random });
+  const sink = createElasticsearchSink({ ...base, ...configure(base) }, { log, observer, stateDir: dir, encodeDocument, random, schema: 'fluentd' });
   return { fake, sink, observer, logs, dir };
 }
 
@@ -474,7 +475,7 @@ test('the index template is installed with the official client on Elasticsearch 
       assert.ok(template !== undefined, `${flavour}: ${JSON.stringify(h.logs)}`);
       assert.deepEqual(template.index_patterns, ['logstash-*']);
       assert.equal(template.priority, 200);
-      assert.deepEqual(template.template.mappings.properties, { '@timestamp': { type: 'date' }, message: { type: 'text' }, log: { type: 'text' }, stream: { type: 'keyword' } });
+      assert.deepEqual(template.template.mappings.properties, DOCUMENT_MAPPINGS.fluentd);
       const put = h.fake.requests().find((r) => r.method === 'PUT');
       assert.equal(put?.headers.accept, 'application/json');
       await sendAll(h.sink, batches(h.sink, records(10), 10));
@@ -555,7 +556,7 @@ test('several hosts: a host that is down is set aside and the others take everyt
   await dead.down();
   const h2 = { ...h };
   await h.sink.close();
-  const sink = createElasticsearchSink({ ...baseConfig(h.fake.url), urls: [new URL(dead.url), new URL(h.fake.url), new URL(other.url)] }, { log: { debug() {}, info() {}, warn() {}, error() {} }, observer: h.observer, stateDir: h.dir, encodeDocument });
+  const sink = createElasticsearchSink({ ...baseConfig(h.fake.url), urls: [new URL(dead.url), new URL(h.fake.url), new URL(other.url)] }, { log: { debug() {}, info() {}, warn() {}, error() {} }, observer: h.observer, stateDir: h.dir, encodeDocument, schema: 'fluentd' });
   h2.sink = sink;
   try {
     await sink.start();

@@ -27,6 +27,8 @@ export interface ElasticsearchSinkDeps {
   readonly stateDir: string;
   /** The document JSON of a record (with `@timestamp`), built by the enrich stage. */
   readonly encodeDocument: (record: LogRecord) => string;
+  /** The schema of those documents, for the index template's mappings. */
+  readonly schema: 'fluentd' | 'ecs';
   /** For tests: the jitter source. */
   readonly random?: () => number;
 }
@@ -143,7 +145,7 @@ export function createElasticsearchSink(config: ElasticsearchConfig, deps: Elast
       log.warn({ flavour: server?.flavour }, 'Elasticsearch output: install_template is only done on Elasticsearch; skipped');
       return;
     }
-    const template = indexTemplate(config);
+    const template = indexTemplate(config, deps.schema);
     try {
       await installIndexTemplate({ url: (detectedOn ?? (hosts[0] as Host)).label, authorization: await auth.header(), tls, timeoutMs: config.requestTimeoutMs }, template);
       log.info({ template: template.name, patterns: template.index_patterns }, 'Elasticsearch output: index template installed');
