@@ -501,16 +501,23 @@ test('data_stream mode: create into logs-<dataset>-<namespace>', async () => {
   }
 });
 
-test('ids off: index actions, Elasticsearch makes the ids', async () => {
-  const h = await harness({}, () => ({ deterministicIds: false }));
-  try {
-    await h.sink.start();
-    await sendAll(h.sink, batches(h.sink, records(50), 25));
-    const docs = h.fake.docs();
-    assert.equal(docs.length, 50);
-    assert.ok(docs.every((d) => /^[A-Za-z0-9_-]{20}$/.test(d.id)));
-  } finally {
-    await cleanup(h);
+test('ids off: create actions without _id, Elasticsearch makes the ids, also where the index name is a data stream', async () => {
+  // logs-app-2024.03.05 matches the built-in logs-*-* data stream template (Elasticsearch 7.9+),
+  // which takes only create: an index action would be refused for every record.
+  for (const [flavour, prefix] of [['elasticsearch-8', 'logstash'], ['elasticsearch-8', 'logs-app'], ['elasticsearch-7.17', 'logs-app'], ['opensearch-2', 'logstash']] as const) {
+    const h = await harness({ flavour }, () => ({ deterministicIds: false, logstashPrefix: prefix }));
+    try {
+      await h.sink.start();
+      const bs = batches(h.sink, records(50), 25);
+      assert.equal(bs[0]?.body.toString('utf8', 0, bs[0].ends[0]).split('\n')[0], `{"create":{"_index":"${prefix}-2024.03.05"}}`);
+      await sendAll(h.sink, bs);
+      const docs = h.fake.docs();
+      assert.equal(docs.length, 50, `${flavour} ${prefix}`);
+      assert.equal(h.observer.dead.size, 0);
+      assert.ok(docs.every((d) => /^[A-Za-z0-9_-]{20}$/.test(d.id)));
+    } finally {
+      await cleanup(h);
+    }
   }
 });
 

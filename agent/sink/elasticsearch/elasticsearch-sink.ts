@@ -93,7 +93,7 @@ export function createElasticsearchSink(config: ElasticsearchConfig, deps: Elast
     random,
   };
   const encode = createBulkEncoder(
-    { deterministicIds: config.deterministicIds, dataStream: config.indexMode === 'data_stream' },
+    { deterministicIds: config.deterministicIds },
     createIndexNamer(config),
     deps.encodeDocument,
   );
