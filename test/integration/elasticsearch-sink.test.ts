@@ -674,3 +674,30 @@ test('TLS: the CA file verifies the server, the client certificate is presented;
     await rm(certs, { recursive: true, force: true });
   }
 });
+
+test('a write block an operator set (403): not ready, /readyz and the self-log name the index and the fix; records wait and go once the block is lifted', async () => {
+  const h = await harness({ indexBlocks: { 'logstash-2024.03.05': 'write' } });
+  try {
+    await h.sink.start();
+    const recs = records(40);
+    const sending = sendAll(h.sink, batches(h.sink, recs, 20));
+    await waitFor('blocked answers', () => (h.fake.stats().itemStatuses[403] ?? 0) >= 80);
+    assert.equal(h.sink.ready(), false);
+    assert.equal(h.sink.problem?.(), 'output elasticsearch: index logstash-2024.03.05 refuses writes (index.blocks.write); an operator must remove it (PUT logstash-2024.03.05/_settings {"index.blocks.write": null}), or roll its data stream over or change the ILM phase that set it');
+    assert.ok((h.observer.problems.get('index_blocked') ?? 0) >= 2);
+    const errors = h.logs.filter((l) => l.level === 'error');
+    assert.equal(errors.length, 1, JSON.stringify(errors));
+    assert.equal((errors[0]?.fields as { index?: string }).index, 'logstash-2024.03.05');
+    assert.match(errors[0]?.message ?? '', /has a write block \(index\.blocks\.write\); records wait \(nothing is dropped\).*an operator must remove it/);
+    assert.equal(h.fake.count(), 0);
+    h.fake.configure({ indexBlocks: {} });
+    await sending;
+    assertExactlyOnce(h.fake, recs);
+    assert.equal(h.observer.dead.size, 0);
+    assert.equal(h.sink.ready(), true);
+    assert.equal(h.sink.problem?.(), undefined);
+    assert.equal(h.logs.filter((l) => l.message === 'Elasticsearch output: the write block is gone; records flow again').length, 1);
+  } finally {
+    await cleanup(h);
+  }
+});

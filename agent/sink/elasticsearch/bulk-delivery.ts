@@ -84,6 +84,8 @@ function outcomeLabel(reply: Reply): string {
 export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<void> {
   let pending = items;
   let attempt = 0;
+  /** This send waits on an operator's block (reported to the health once, and its end once). */
+  let blockedHere = false;
   const backoff = (minMs = 0) => backoffDelay(attempt++, BACKOFF_BASE_MS, ctx.retryMaxBackoffMs, ctx.random, minMs);
   while (pending.ends.length > 0) {
     const count = pending.ends.length;
@@ -111,12 +113,17 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
         ctx.health.answered(reply.host);
         if (outcome.allDelivered) {
           ctx.health.clusterUnblocked();
+          if (blockedHere) ctx.health.indexUnblocked();
           ctx.observer.recordsDelivered(count, pending.body.length);
           ctx.limiter.succeeded();
           return;
         }
-        const { again, againFor } = await settleItems(ctx, pending, outcome.items);
+        const { again, againFor, blocked } = await settleItems(ctx, pending, outcome.items);
         if (!againFor.has('cluster_block')) ctx.health.clusterUnblocked();
+        if (blocked === undefined && blockedHere) {
+          blockedHere = false;
+          ctx.health.indexUnblocked();
+        }
         if (again.ends.length === 0) {
           ctx.limiter.succeeded();
           return;
@@ -126,7 +133,11 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
           ctx.observer.retried(problem, n);
         }
         let wait: number;
-        if (againFor.has('cluster_block')) {
+        if (blocked !== undefined) {
+          wait = ctx.retryMaxBackoffMs;
+          if (!blockedHere) ctx.health.indexBlocked(reply.host, blocked, wait);
+          blockedHere = true;
+        } else if (againFor.has('cluster_block')) {
           wait = ctx.retryMaxBackoffMs;
           ctx.health.clusterBlock(reply.host, undefined, wait);
         } else if (againFor.has('unauthorized')) {
@@ -145,7 +156,11 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
         ctx.observer.retried(outcome.problem, count);
         if (outcome.pushBack) ctx.limiter.decrease();
         let wait: number;
-        if (outcome.problem === 'cluster_block') {
+        if (outcome.problem === 'index_blocked' && outcome.error !== undefined) {
+          wait = ctx.retryMaxBackoffMs;
+          if (!blockedHere) ctx.health.indexBlocked(reply.host, outcome.error, wait);
+          blockedHere = true;
+        } else if (outcome.problem === 'cluster_block') {
           wait = Math.max(ctx.retryMaxBackoffMs, outcome.retryAfterMs ?? 0);
           ctx.health.clusterBlock(reply.host, outcome.error, wait);
         } else {
@@ -157,6 +172,7 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
       }
       case 'split': {
         ctx.health.answered(reply.host);
+        if (blockedHere) ctx.health.indexUnblocked(); // the halves report their own blocks
         ctx.observer.outputProblem(outcome.problem);
         if (count === 1) {
           await setAside(ctx, outcome.problem, [deadLetter(pending.body.toString('utf8'), outcome.status, outcome.error)]);
@@ -190,7 +206,8 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
  * One answer per item: counts what was delivered, sets aside what was rejected for good, and
  * returns what must be sent again, with why.
  */
-async function settleItems(ctx: DeliveryContext, pending: Items, outcomes: readonly ItemOutcome[]): Promise<{ again: Items; againFor: Map<OutputProblem, number> }> {
+async function settleItems(ctx: DeliveryContext, pending: Items, outcomes: readonly ItemOutcome[]): Promise<{ again: Items; againFor: Map<OutputProblem, number>; blocked: ServerError | undefined }> {
+  let blocked: ServerError | undefined;
   const again: number[] = [];
   const againFor = new Map<OutputProblem, number>();
   const dead = new Map<DeadLetterReason, DeadLetter[]>();
@@ -205,6 +222,7 @@ async function settleItems(ctx: DeliveryContext, pending: Items, outcomes: reado
     } else if (o.kind === 'retry') {
       again.push(i);
       againFor.set(o.problem, (againFor.get(o.problem) ?? 0) + 1);
+      if (o.problem === 'index_blocked') blocked ??= o.error;
     } else {
       const letter = deadLetter(pending.body.toString('utf8', start, end), o.status, o.error);
       if (o.reason === 'index_not_found') ctx.health.indexMissing(letter.index);
@@ -215,7 +233,7 @@ async function settleItems(ctx: DeliveryContext, pending: Items, outcomes: reado
   });
   if (delivered > 0) ctx.observer.recordsDelivered(delivered, deliveredBytes);
   for (const [reason, letters] of dead) await setAside(ctx, reason, letters);
-  return { again: pick(pending, again), againFor };
+  return { again: pick(pending, again), againFor, blocked };
 }
 
 /** The index and document of an encoded item, for its dead letter. */

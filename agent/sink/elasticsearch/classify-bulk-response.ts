@@ -16,6 +16,7 @@ export interface ServerError {
 export type ItemOutcome =
   | { readonly kind: 'delivered'; readonly replay: boolean }
   | { readonly kind: 'retry'; readonly problem: 'too_many_requests' | 'server_error' | 'cluster_block' | 'unauthorized' }
+  | { readonly kind: 'retry'; readonly problem: 'index_blocked'; readonly error: ServerError }
   | { readonly kind: 'dead'; readonly reason: DeadLetterReason; readonly status: number; readonly error: ServerError };
 
 export type RequestOutcome =
@@ -36,12 +37,23 @@ const MAPPING_ERRORS = new Set(['mapper_parsing_exception', 'document_parsing_ex
 /** Request-level errors that mean "this body did not parse": one malformed item can cause them. */
 const BODY_PARSE_ERRORS = new Set(['x_content_parse_exception', 'json_parse_exception', 'parse_exception', 'not_x_content_exception']);
 
+/**
+ * A block an operator set and must lift: `index.blocks.write` (FORBIDDEN/8), `index.blocks.read_only`
+ * (FORBIDDEN/5), the cluster-wide `cluster.blocks.read_only` (FORBIDDEN/6)... all answered 403. The
+ * flood-stage block (id 12: 429 since Elasticsearch 7.x, 403 before) lifts by itself when disk frees.
+ */
+export function isOperatorBlock(status: number, error: ServerError): boolean {
+  return status === 403 && error.type === 'cluster_block_exception' && !error.reason.includes('/12/');
+}
+
 export function classifyItem(action: string, status: number, error: ServerError | undefined): ItemOutcome {
   if (status === 200 || status === 201) return { kind: 'delivered', replay: false };
   const type = error?.type ?? '';
   // Our deterministic `_id` with `create`: the document is there already, from an earlier send.
   if (status === 409 && action === 'create' && type === 'version_conflict_engine_exception') return { kind: 'delivered', replay: true };
-  // Flood-stage disk: the data is fine, the cluster is not. Wait for it, never drop (403 in older versions).
+  // A write or read-only block: the data is fine; wait, never drop, until an operator removes it.
+  if (error !== undefined && isOperatorBlock(status, error)) return { kind: 'retry', problem: 'index_blocked', error };
+  // Flood-stage disk: the data is fine, the cluster is not. Wait for it, never drop.
   if (type === 'cluster_block_exception') return { kind: 'retry', problem: 'cluster_block' };
   if (status === 429) return { kind: 'retry', problem: 'too_many_requests' };
   if (status >= 500) return { kind: 'retry', problem: 'server_error' };
@@ -110,6 +122,7 @@ export function classifyBulkResponse(status: number, retryAfter: number | undefi
     return { kind: 'items', items: outcomes, allDelivered };
   }
   const error = serverError(parse(body), status);
+  if (isOperatorBlock(status, error)) return { kind: 'retry', problem: 'index_blocked', pushBack: false, retryAfterMs: undefined, error };
   if (error.type === 'cluster_block_exception') return { kind: 'retry', problem: 'cluster_block', pushBack: true, retryAfterMs: retryAfter, error };
   if (status === 401 || status === 403) return { kind: 'unauthorized', status, error };
   if (status === 413) return { kind: 'split', problem: 'too_large', status, error: error.reason === '' ? { type: 'request_entity_too_large', reason: 'the request is larger than http.max_content_length' } : error };

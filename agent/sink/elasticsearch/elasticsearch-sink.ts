@@ -188,6 +188,7 @@ export function createElasticsearchSink(config: ElasticsearchConfig, deps: Elast
       await deliverItems(ctx, batch);
     },
     ready: () => !closed && health.ready(),
+    problem: () => health.problem(),
     async close() {
       if (closed) return;
       closed = true;
