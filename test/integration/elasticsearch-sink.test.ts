@@ -701,3 +701,21 @@ test('a write block an operator set (403): not ready, /readyz and the self-log n
     await cleanup(h);
   }
 });
+
+test('data_stream mode: exactly-once holds within one backing index; a replay across a rollover indexes again, as the start-up warning says', async () => {
+  const h = await harness({ flavour: 'elasticsearch-8' }, () => ({ indexMode: 'data_stream' }));
+  try {
+    await h.sink.start();
+    assert.equal(h.logs.filter((l) => l.level === 'warn' && l.message.includes('a record is indexed once per backing index')).length, 1);
+    const recs = records(10);
+    await sendAll(h.sink, batches(h.sink, recs, 10));
+    // A replay within the write index: every item 409, nothing added.
+    await sendAll(h.sink, batches(h.sink, recs, 10));
+    assert.deepEqual(h.fake.stats().itemStatuses, { 201: 10, 409: 10 });
+    h.fake.rollover('logs-kubernetes-default');
+    await sendAll(h.sink, batches(h.sink, recs, 10));
+    assert.equal(h.fake.count('logs-kubernetes-default'), 20, 'the limit the README states: once per backing index');
+  } finally {
+    await cleanup(h);
+  }
+});

@@ -175,6 +175,12 @@ export function createElasticsearchSink(config: ElasticsearchConfig, deps: Elast
     server: () => server,
     async start() {
       log.info({ hosts: hosts.map((h) => h.label), indexMode: config.indexMode, gzip: config.gzip, concurrency: config.concurrency, auth: auth.description }, 'Elasticsearch output: starting');
+      if (config.indexMode === 'data_stream' && config.deterministicIds) {
+        // A create conflicts only within the data stream's write index: after a rollover, a replay
+        // of records stored before it (a crash or restart before their checkpoint was written)
+        // is indexed again. Said once, so that an operator who needs more knows it.
+        log.warn({ indexMode: config.indexMode }, 'Elasticsearch output: in data_stream mode a record is indexed once per backing index: a replay after a crash or restart that crosses a rollover can index up to the records not yet checkpointed (buffer_max_bytes, checkpoint_interval_ms) a second time');
+      }
       try {
         if (await probe()) await install();
         else probeLater().catch(() => undefined); // ends with ShutdownError at close()
