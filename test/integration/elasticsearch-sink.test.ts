@@ -246,6 +246,8 @@ test('server down then up: not ready while down, logged once, nothing lost when 
     assert.equal((down[0]?.fields as { host: string }).host, h.fake.url);
     assert.ok(h.logs.some((l) => l.level === 'info' && l.message === 'Elasticsearch output: the server answers normally again'));
     assert.ok((h.observer.retries.get('connection') ?? 0) > 0);
+    // Connection failures with no server answering: nothing is split (that is for a body the server refuses).
+    assert.equal(h.logs.filter((l) => l.message.includes('split in halves')).length, 0);
   } finally {
     await cleanup(h);
   }
@@ -715,6 +717,23 @@ test('data_stream mode: exactly-once holds within one backing index; a replay ac
     h.fake.rollover('logs-kubernetes-default');
     await sendAll(h.sink, batches(h.sink, recs, 10));
     assert.equal(h.fake.count('logs-kubernetes-default'), 20, 'the limit the README states: once per backing index');
+  } finally {
+    await cleanup(h);
+  }
+});
+
+test('an early 413 that reaches the client as a connection reset: the batch is split once the server answers other requests, so it cannot block for ever', async () => {
+  // A 2 MB body against a 64 KiB limit: the server answers from Content-Length and closes the
+  // socket without reading, so the client, still writing, sees its connection reset.
+  const h = await harness({ maxBodyBytes: 64 * 1024, tooLargeAs: 'reset' }, () => ({ retryMaxBackoffMs: 100 }));
+  try {
+    await h.sink.start();
+    const recs = records(1000).map((r) => ({ ...r, message: `${r.message} ${'y'.repeat(2000)}` }));
+    await sendAll(h.sink, batches(h.sink, recs, 1000), 30_000);
+    assertExactlyOnce(h.fake, recs);
+    assert.equal(h.observer.dead.size, 0);
+    assert.ok((h.observer.outcomes.get('error') ?? 0) >= 3, JSON.stringify([...h.observer.outcomes]));
+    assert.ok(h.logs.some((l) => l.level === 'warn' && l.message.includes('split in halves')));
   } finally {
     await cleanup(h);
   }

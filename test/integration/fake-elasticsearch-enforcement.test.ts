@@ -142,6 +142,9 @@ test('413: early from Content-Length, empty, Connection: close, the socket close
     const zipped = await call(fake, 'POST', '/_bulk', inflates, { 'content-encoding': 'gzip' });
     assert.deepEqual([zipped.status, zipped.text], [413, '']);
     assert.deepEqual(fake.stats().requestStatuses, { 413: 3 });
+    // The other side of the race: the RST arrives first and the client sees only the reset.
+    fake.configure({ tooLargeAs: 'reset' });
+    assert.deepEqual(await rawPost(fake.url, Buffer.from(ndjson({ create: { _index: 'a', _id: '1' } }, { m: 'x'.repeat(2000) }))), { error: 'ECONNRESET' });
   });
 });
 

@@ -49,6 +49,13 @@ export interface FakeFaults {
   indexBlocks: Readonly<Record<string, 'write' | 'read_only'>>;
   /** Elasticsearch 9's data stream failure store: a data stream write refused by its mappings is stored aside and answered 201. */
   failureStore: boolean;
+  /**
+   * How the early 413 reaches the client: `answer` (it reads the 413), or `reset`: closing a socket
+   * with unread data in its receive buffer sends a TCP RST, and a client whose RST arrives before
+   * it read the answer loses the answer and sees only ECONNRESET (RFC 7230 section 6.6 describes
+   * the race). On loopback the answer nearly always wins, so a test picks `reset` to get the other side.
+   */
+  tooLargeAs: 'answer' | 'reset';
 }
 
 export interface FakeAuth {
@@ -196,6 +203,7 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
     autoCreateIndex: options.autoCreateIndex ?? true,
     indexBlocks: options.indexBlocks ?? {},
     failureStore: options.failureStore ?? false,
+    tooLargeAs: options.tooLargeAs ?? 'answer',
   };
   /** Concrete indices by name. */
   const indices = new Map<string, Index>();
@@ -506,6 +514,10 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
       stats.requestStatuses[413] = (stats.requestStatuses[413] ?? 0) + 1;
       seen.push({ method: req.method ?? '', path: req.url ?? '', headers: { ...req.headers }, status: 413 });
       if (seen.length > 1000) seen.shift();
+      if (faults.tooLargeAs === 'reset') {
+        req.socket.resetAndDestroy();
+        return;
+      }
       res.shouldKeepAlive = false;
       res.writeHead(413, { 'content-length': '0', connection: 'close', ...(isElastic ? { 'x-elastic-product': 'Elasticsearch' } : {}) });
       res.end(() => req.socket.destroy());

@@ -12,6 +12,8 @@ import type { SinkHealth } from './sink-health.ts';
 /** What the retry stage needs of the others. */
 export interface DeliveryContext {
   readonly bulk: (body: Buffer) => Promise<Reply>;
+  /** True when some host answers a plain request (`GET /`): the server is up, whatever one body does. */
+  readonly serverAnswers: () => Promise<boolean>;
   readonly limiter: AdaptiveConcurrency;
   readonly deadLetters: DeadLetterFile;
   readonly health: SinkHealth;
@@ -27,6 +29,14 @@ export interface DeliveryContext {
 
 /** First retry waits up to this; each next one up to twice as long, up to the cap. */
 const BACKOFF_BASE_MS = 100;
+
+/**
+ * Connection failures in a row of one body, while the server answers other requests, before the
+ * body is split: Elasticsearch 8/9 answer a body above `http.max_content_length` from its
+ * Content-Length and close the socket unread, and a client still writing often sees only the
+ * reset. Splitting is what a 413 would have led to; a server that is down is not split for.
+ */
+const RESETS_BEFORE_SPLIT = 3;
 
 /** Items of a request: their bytes one after another, and where each ends (the `Batch` layout). */
 interface Items {
@@ -86,6 +96,7 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
   let attempt = 0;
   /** This send waits on an operator's block (reported to the health once, and its end once). */
   let blockedHere = false;
+  let failuresInARow = 0;
   const backoff = (minMs = 0) => backoffDelay(attempt++, BACKOFF_BASE_MS, ctx.retryMaxBackoffMs, ctx.random, minMs);
   while (pending.ends.length > 0) {
     const count = pending.ends.length;
@@ -98,6 +109,16 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
     }
     ctx.observer.request(reply.seconds, outcomeLabel(reply));
     if (reply.kind === 'failure') {
+      failuresInARow++;
+      if (reply.problem === 'connection' && failuresInARow >= RESETS_BEFORE_SPLIT && count > 1 && (await ctx.serverAnswers())) {
+        ctx.observer.outputProblem('connection');
+        ctx.observer.retried('connection', count);
+        ctx.health.splitAfterResets(reply.host, count, pending.body.length, failuresInARow);
+        if (blockedHere) ctx.health.indexUnblocked(); // the halves report their own blocks
+        const half = Math.ceil(count / 2);
+        await Promise.all([deliverItems(ctx, range(pending, 0, half)), deliverItems(ctx, range(pending, half, count))]);
+        return;
+      }
       const wait = backoff();
       ctx.observer.outputProblem(reply.problem);
       ctx.observer.retried(reply.problem, count);
@@ -106,6 +127,7 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
       await ctx.sleep(wait);
       continue;
     }
+    failuresInARow = 0;
     const current = pending;
     const outcome = classifyBulkResponse(reply.status, retryAfterMs(reply.headers['retry-after']), reply.body, count, (i) => actionOf(current, i));
     switch (outcome.kind) {

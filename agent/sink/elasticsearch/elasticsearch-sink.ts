@@ -82,6 +82,10 @@ export function createElasticsearchSink(config: ElasticsearchConfig, deps: Elast
   };
   const ctx: DeliveryContext = {
     bulk: (body) => transport.bulk(body),
+    serverAnswers: async () => {
+      for (const host of hosts) if ((await transport.probe(host)).kind === 'response') return true;
+      return false;
+    },
     limiter,
     deadLetters,
     health,

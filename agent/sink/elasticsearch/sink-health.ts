@@ -20,6 +20,7 @@ export class SinkHealth {
   #blocked: string | undefined;
   /** Sends waiting on a block: the state ends when the last of them gets through. */
   #blockedSends = 0;
+  #splitAfterResetsLogged = false;
 
   constructor(log: Log, authDescription: string) {
     this.#log = log;
@@ -104,6 +105,16 @@ export class SinkHealth {
     if (--this.#blockedSends > 0 || !this.#troubles.delete('index_blocked')) return;
     this.#blocked = undefined;
     this.#log.info({}, 'Elasticsearch output: the write block is gone; records flow again');
+  }
+
+  /** A body whose connection keeps being reset while the server answers: logged the first time only. */
+  splitAfterResets(host: string, records: number, bytes: number, failures: number): void {
+    if (this.#splitAfterResetsLogged) return;
+    this.#splitAfterResetsLogged = true;
+    this.#log.warn(
+      { host, records, bytes, failures },
+      'Elasticsearch output: a request failed on its connection several times in a row while the server answers others (a body above http.max_content_length, answered 413 and reset?); split in halves, and so from now on without a log line',
+    );
   }
 
   clusterUnblocked(): void {
