@@ -738,3 +738,27 @@ test('an early 413 that reaches the client as a connection reset: the batch is s
     await cleanup(h);
   }
 });
+
+test('failure store (Elasticsearch 9): records the server put there are counted apart with a dead-letter note, not as delivered', async () => {
+  const h = await harness({ flavour: 'elasticsearch-9', failureStore: true }, () => ({ indexMode: 'data_stream' }));
+  try {
+    // A data stream whose mapping makes `message` a number: the text messages go to its failure store.
+    await fetch(`${h.fake.url}/_index_template/numbers`, {
+      method: 'PUT', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ index_patterns: ['logs-kubernetes-*'], priority: 300, data_stream: {}, template: { mappings: { properties: { message: { type: 'long' } } } } }),
+    });
+    await h.sink.start();
+    const recs = records(20).map((r, i) => ({ ...r, message: i % 4 === 0 ? `text ${i}` : String(i) }));
+    await sendAll(h.sink, batches(h.sink, recs, 10));
+    assert.equal(h.fake.count('logs-kubernetes-default'), 15);
+    assert.equal(h.fake.failureStoreDocs().length, 5);
+    assert.equal(h.observer.delivered, 15);
+    assert.deepEqual([...h.observer.dead], [['failure_store', 5]]);
+    const letters = (await readFile(join(h.dir, 'dead-letters.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(letters.map((l) => [l.status, l.error.type, l.document.message]), [0, 4, 8, 12, 16].map((i) => [201, 'failure_store', `text ${i}`]));
+    assert.match(letters[0].error.reason, /stored in its failure store index \[\.fs-logs-kubernetes-default-/);
+    assert.ok(h.logs.some((l) => l.level === 'warn' && l.message.includes("stored in the data stream's failure store")));
+  } finally {
+    await cleanup(h);
+  }
+});

@@ -11,7 +11,9 @@ import type { SinkHealth } from './sink-health.ts';
 
 /** What the retry stage needs of the others. */
 export interface DeliveryContext {
-  readonly bulk: (body: Buffer) => Promise<Reply>;
+  readonly bulk: (body: Buffer, failureStore: boolean) => Promise<Reply>;
+  /** True when the server may answer items with a data stream failure store (Elasticsearch 9). */
+  readonly failureStore: () => boolean;
   /** True when some host answers a plain request (`GET /`): the server is up, whatever one body does. */
   readonly serverAnswers: () => Promise<boolean>;
   readonly limiter: AdaptiveConcurrency;
@@ -103,7 +105,7 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
     await ctx.limiter.acquire();
     let reply: Reply;
     try {
-      reply = await ctx.bulk(pending.body);
+      reply = await ctx.bulk(pending.body, ctx.failureStore());
     } finally {
       ctx.limiter.release();
     }
@@ -129,7 +131,7 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
     }
     failuresInARow = 0;
     const current = pending;
-    const outcome = classifyBulkResponse(reply.status, retryAfterMs(reply.headers['retry-after']), reply.body, count, (i) => actionOf(current, i));
+    const outcome = classifyBulkResponse(reply.status, retryAfterMs(reply.headers['retry-after']), reply.body, count, (i) => actionOf(current, i), ctx.failureStore());
     switch (outcome.kind) {
       case 'items': {
         ctx.health.answered(reply.host);
@@ -286,7 +288,9 @@ async function setAside(ctx: DeliveryContext, reason: DeadLetterReason, letters:
   const first = letters[0] as DeadLetter;
   ctx.log.warn(
     { reason, records: letters.length, written, status: first.status, type: first.error.type, index: first.index, path: ctx.deadLetters.path },
-    written < letters.length
+    reason === 'failure_store'
+      ? "Elasticsearch output: records stored in the data stream's failure store, not in the data stream (its mappings refused them); counted apart, with a copy in the dead-letter file"
+      : written < letters.length
       ? 'Elasticsearch output: records rejected; the dead-letter file is full, so some are only counted'
       : 'Elasticsearch output: records rejected; they are in the dead-letter file with the reason',
   );

@@ -81,7 +81,9 @@ export function createElasticsearchSink(config: ElasticsearchConfig, deps: Elast
     }
   };
   const ctx: DeliveryContext = {
-    bulk: (body) => transport.bulk(body),
+    bulk: (body, failureStore) => transport.bulk(body, failureStore),
+    // The failure store came with Elasticsearch 9: on others the answers are not searched for it.
+    failureStore: () => server?.flavour === 'elasticsearch' && server.major >= 9,
     serverAnswers: async () => {
       for (const host of hosts) if ((await transport.probe(host)).kind === 'response') return true;
       return false;

@@ -102,3 +102,16 @@ test('request-level answers', () => {
   const unauthorized = classifyBulkResponse(401, undefined, es(401, 'security_exception'), 1, () => 'create');
   assert.deepEqual(unauthorized, { kind: 'unauthorized', status: 401, error: { type: 'security_exception', reason: 'why' } });
 });
+
+test('failure store (Elasticsearch 9): a 201 with failure_store "used" is set aside, not delivered; searched for only where one can be in use', () => {
+  const body = JSON.stringify({ errors: false, took: 2, items: [{ create: { _index: 'x', _id: 'a', status: 201 } }, { create: { _index: '.fs-logs-a-b-2026.01.01-000001', _id: 'b', status: 201, failure_store: 'used' } }] });
+  assert.deepEqual(classifyBulkResponse(200, undefined, body, 2, () => 'create', true), {
+    kind: 'items',
+    allDelivered: false,
+    items: [
+      { kind: 'delivered', replay: false },
+      { kind: 'dead', reason: 'failure_store', status: 201, error: { type: 'failure_store', reason: "the data stream's mappings refused the document; stored in its failure store index [.fs-logs-a-b-2026.01.01-000001]" } },
+    ],
+  });
+  assert.deepEqual(classifyBulkResponse(200, undefined, body, 2, () => 'create', false), { kind: 'items', items: [], allDelivered: true });
+});
