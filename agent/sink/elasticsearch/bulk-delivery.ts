@@ -33,12 +33,13 @@ export interface DeliveryContext {
 const BACKOFF_BASE_MS = 100;
 
 /**
- * Connection failures in a row of one body, while the server answers other requests, before the
- * body is split: Elasticsearch 8/9 answer a body above `http.max_content_length` from its
+ * Connection failures in a row of one body before the server is asked whether it answers at all
+ * (`GET /`): Elasticsearch 8/9 answer a body above `http.max_content_length` from its
  * Content-Length and close the socket unread, and a client still writing often sees only the
- * reset. Splitting is what a 413 would have led to; a server that is down is not split for.
+ * reset. When the server answers and the body's next attempt fails again, the body is split, as a
+ * 413 would have it; a server that is down (or was, and is back) is not split for.
  */
-const RESETS_BEFORE_SPLIT = 3;
+const RESETS_BEFORE_PROBE = 3;
 
 /** Items of a request: their bytes one after another, and where each ends (the `Batch` layout). */
 interface Items {
@@ -99,6 +100,8 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
   /** This send waits on an operator's block (reported to the health once, and its end once). */
   let blockedHere = false;
   let failuresInARow = 0;
+  /** The server answered `GET /` after this body's last failure. */
+  let serverAnswered = false;
   const backoff = (minMs = 0) => backoffDelay(attempt++, BACKOFF_BASE_MS, ctx.retryMaxBackoffMs, ctx.random, minMs);
   while (pending.ends.length > 0) {
     const count = pending.ends.length;
@@ -112,7 +115,7 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
     ctx.observer.request(reply.seconds, outcomeLabel(reply));
     if (reply.kind === 'failure') {
       failuresInARow++;
-      if (reply.problem === 'connection' && failuresInARow >= RESETS_BEFORE_SPLIT && count > 1 && (await ctx.serverAnswers())) {
+      if (reply.problem === 'connection' && serverAnswered && count > 1) {
         ctx.observer.outputProblem('connection');
         ctx.observer.retried('connection', count);
         ctx.health.splitAfterResets(reply.host, count, pending.body.length, failuresInARow);
@@ -121,7 +124,9 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
         await Promise.all([deliverItems(ctx, range(pending, 0, half)), deliverItems(ctx, range(pending, half, count))]);
         return;
       }
-      const wait = backoff();
+      serverAnswered = reply.problem === 'connection' && failuresInARow >= RESETS_BEFORE_PROBE && count > 1 && (await ctx.serverAnswers());
+      // The server answers, only this body fails: try it again at once, and split if it fails again.
+      const wait = serverAnswered ? 0 : backoff();
       ctx.observer.outputProblem(reply.problem);
       ctx.observer.retried(reply.problem, count);
       ctx.limiter.decrease();
@@ -130,6 +135,7 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
       continue;
     }
     failuresInARow = 0;
+    serverAnswered = false;
     const current = pending;
     const outcome = classifyBulkResponse(reply.status, retryAfterMs(reply.headers['retry-after']), reply.body, count, (i) => actionOf(current, i), ctx.failureStore());
     switch (outcome.kind) {
