@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -760,5 +761,42 @@ test('failure store (Elasticsearch 9): records the server put there are counted 
     assert.ok(h.logs.some((l) => l.level === 'warn' && l.message.includes("stored in the data stream's failure store")));
   } finally {
     await cleanup(h);
+  }
+});
+
+test('failure store: the marker is found when the answer arrives in chunks that cut it in two', async () => {
+  // An Elasticsearch 9 whose `_bulk` answer comes in two writes, the cut inside "failure_store":"used".
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.setHeader('x-elastic-product', 'Elasticsearch');
+      res.setHeader('content-type', 'application/json');
+      if (req.url === '/') {
+        res.end(JSON.stringify({ version: { number: '9.1.5', build_flavor: 'default' }, tagline: 'You Know, for Search' }));
+        return;
+      }
+      const ok = { create: { _index: '.ds-logs-kubernetes-default-2026.01.01-000001', _id: 'x', status: 201 } };
+      const stored = { create: { _index: '.fs-logs-kubernetes-default-2026.01.01-000001', _id: 'y', status: 201, failure_store: 'used' } };
+      const body = JSON.stringify({ errors: false, took: 1, items: [...Array(300).fill(ok), stored, ok] });
+      const cut = body.indexOf('"failure_store"') + 9;
+      res.write(body.slice(0, cut));
+      setTimeout(() => res.end(body.slice(cut)), 50);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const dir = await mkdtemp(join(tmpdir(), 'nodetail-es-'));
+  const observer = new RecordingObserver();
+  const quiet: Log = { debug() {}, info() {}, warn() {}, error() {} };
+  const sink = createElasticsearchSink({ ...baseConfig(url), indexMode: 'data_stream' }, { log: quiet, observer, stateDir: dir, encodeDocument, schema: 'fluentd' });
+  try {
+    await sink.start();
+    await sendAll(sink, batches(sink, records(302), 302));
+    assert.equal(observer.delivered, 301);
+    assert.deepEqual([...observer.dead], [['failure_store', 1]]);
+  } finally {
+    await sink.close();
+    server.close();
+    await rm(dir, { recursive: true, force: true });
   }
 });
