@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   });
   const sink: Sink = es === undefined
     ? createStdoutSink(process.stdout, documents.encode, observer)
-    : createElasticsearchSink(es, { log: logger.child({ component: 'elasticsearch' }), observer, stateDir: config.stateDir, encodeDocument: documents.encode });
+    : createElasticsearchSink(es, { log: logger.child({ component: 'elasticsearch' }), observer, stateDir: config.stateDir, encodeDocument: documents.encode, schema: config.schema });
   // Problems repeat (a file per container, a retry per second): summarised, never a flood.
   const pipelineLog = createRateLimitedLog(logger, { windowMs: 60_000 });
   pipeline = createPipeline(config, { log: pipelineLog, observer, sink, documents, podCacheSize: () => pods?.size() ?? 0 });

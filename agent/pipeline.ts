@@ -200,7 +200,7 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
     },
     ready() {
       const reasons: string[] = [];
-      if (!sink.ready()) reasons.push(`output ${sink.name} is not reachable or refuses us`);
+      if (!sink.ready()) reasons.push(sink.problem?.() ?? `output ${sink.name} is not reachable or refuses us`);
       if (!checkpointOk) reasons.push(`checkpoints cannot be written to ${config.stateDir}`);
       return { ok: reasons.length === 0, reasons };
     },

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../core/errors.ts';
+import { indexNameProblem } from '../core/index-name-rules.ts';
 import { OPTIONS, type OptionKey, type OptionSpec } from './options.ts';
 
 /** The settings, checked and typed. Field names are the option keys in camelCase. */
@@ -82,6 +83,7 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
   }
   const get = reader(raw);
   const esUrls = elasticsearchUrls(get.list('elasticsearch_url'), env);
+  if (esUrls !== undefined) checkIndexNames(raw, get);
   return {
     paths: get.list('paths') ?? [],
     excludePaths: get.list('exclude_paths') ?? [],
@@ -191,6 +193,28 @@ function describe(spec: OptionSpec): string {
       const range = t.max === undefined ? `>= ${t.min}` : `from ${t.min} to ${t.max}`;
       return `a size in bytes ${range} (a number, optionally with KiB, MiB, GiB, KB, MB or GB)`;
     }
+  }
+}
+
+/**
+ * The settings that make index names make names Elasticsearch takes: each is tried in the name it
+ * makes (`<prefix>-<a date>`, `logs-<dataset>-<namespace>`), whichever index mode is set.
+ */
+function checkIndexNames(raw: Map<OptionKey, Raw>, get: ReturnType<typeof reader>): void {
+  const date = (get.string('logstash_dateformat') ?? '').replace(/%[YmdHjy%]/g, (d) => (d === '%%' ? '%' : '1'));
+  const dataset = get.string('data_stream_dataset') ?? '';
+  const namespace = get.string('data_stream_namespace') ?? '';
+  const names: Array<[OptionKey, string]> = [
+    ['logstash_dateformat', `logstash-${date}`],
+    ['logstash_prefix', `${get.string('logstash_prefix') ?? ''}-${date}`],
+    ['data_stream_dataset', `logs-${dataset}-default`],
+    ['data_stream_namespace', `logs-kubernetes-${namespace}`],
+  ];
+  for (const [key, name] of names) {
+    const problem = indexNameProblem(name);
+    if (problem === undefined) continue;
+    const r = raw.get(key) as Raw;
+    throw new ConfigError(r.from === key ? key : `${key} (${r.from})`, `${JSON.stringify(r.value)} makes the index name ${JSON.stringify(name)}, which Elasticsearch refuses: an index name ${problem}`);
   }
 }
 

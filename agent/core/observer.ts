@@ -27,7 +27,8 @@ export type OutputProblem =
   | 'timeout'
   | 'connection' // refused, reset, DNS
   | 'unauthorized' // 401/403
-  | 'cluster_block'
+  | 'cluster_block' // disk flood stage: lifts by itself
+  | 'index_blocked' // a write or read-only block an operator set (403): waits for the operator
   | 'too_large' // 413: the batch is split
   | 'bad_request'; // request-level 400/406: a bug or version mismatch
 

@@ -29,6 +29,8 @@ export interface Sink {
   send(batch: Batch): Promise<void>;
   /** True while the sink can deliver (for /readyz). */
   ready(): boolean;
+  /** While not ready for a reason an operator must act on, that reason (for /readyz), else undefined. */
+  problem?(): string | undefined;
   /** Stop retrying; pending sends reject with ShutdownError. */
   close(): Promise<void>;
 }

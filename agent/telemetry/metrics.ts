@@ -52,7 +52,7 @@ const INPUT_PROBLEMS = everyOf<InputProblem>()([
 ]);
 const FILE_EVENTS = everyOf<FileEvent>()(['opened', 'rotated', 'truncated', 'closed']);
 const OUTPUT_PROBLEMS = everyOf<OutputProblem>()([
-  'rejected', 'too_many_requests', 'server_error', 'timeout', 'connection', 'unauthorized', 'cluster_block', 'too_large', 'bad_request',
+  'rejected', 'too_many_requests', 'server_error', 'timeout', 'connection', 'unauthorized', 'cluster_block', 'index_blocked', 'too_large', 'bad_request',
 ]);
 
 /** Seconds of one `_bulk` round trip: from a fast local cluster to a request timeout. */

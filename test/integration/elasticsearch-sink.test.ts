@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { test } from 'node:test';
 import { BodyBuilder } from '../../agent/batch/body-builder.ts';
 import { loadConfig, type ElasticsearchConfig } from '../../agent/config/load-config.ts';
 import { ShutdownError } from '../../agent/core/errors.ts';
+import { DOCUMENT_MAPPINGS } from '../../agent/core/document-mappings.ts';
 import type { Log } from '../../agent/core/log.ts';
 import type { OutputObserver } from '../../agent/core/observer.ts';
 import type { LogFile, LogRecord } from '../../agent/core/record.ts';
@@ -93,7 +95,7 @@ async function harness(fakeOptions: FakeElasticsearchOptions, configure: (c: Ela
   const base = baseConfig(fake.url);
   let seed = 9;
   const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
-  const sink = createElasticsearchSink({ ...base, ...configure(base) }, { log, observer, stateDir: dir, encodeDocument, random });
+  const sink = createElasticsearchSink({ ...base, ...configure(base) }, { log, observer, stateDir: dir, encodeDocument, random, schema: 'fluentd' });
   return { fake, sink, observer, logs, dir };
 }
 
@@ -245,6 +247,8 @@ test('server down then up: not ready while down, logged once, nothing lost when 
     assert.equal((down[0]?.fields as { host: string }).host, h.fake.url);
     assert.ok(h.logs.some((l) => l.level === 'info' && l.message === 'Elasticsearch output: the server answers normally again'));
     assert.ok((h.observer.retries.get('connection') ?? 0) > 0);
+    // Connection failures with no server answering: nothing is split (that is for a body the server refuses).
+    assert.equal(h.logs.filter((l) => l.message.includes('split in halves')).length, 0);
   } finally {
     await cleanup(h);
   }
@@ -474,7 +478,7 @@ test('the index template is installed with the official client on Elasticsearch 
       assert.ok(template !== undefined, `${flavour}: ${JSON.stringify(h.logs)}`);
       assert.deepEqual(template.index_patterns, ['logstash-*']);
       assert.equal(template.priority, 200);
-      assert.deepEqual(template.template.mappings.properties, { '@timestamp': { type: 'date' }, message: { type: 'text' }, log: { type: 'text' }, stream: { type: 'keyword' } });
+      assert.deepEqual(template.template.mappings.properties, DOCUMENT_MAPPINGS.fluentd);
       const put = h.fake.requests().find((r) => r.method === 'PUT');
       assert.equal(put?.headers.accept, 'application/json');
       await sendAll(h.sink, batches(h.sink, records(10), 10));
@@ -500,16 +504,23 @@ test('data_stream mode: create into logs-<dataset>-<namespace>', async () => {
   }
 });
 
-test('ids off: index actions, Elasticsearch makes the ids', async () => {
-  const h = await harness({}, () => ({ deterministicIds: false }));
-  try {
-    await h.sink.start();
-    await sendAll(h.sink, batches(h.sink, records(50), 25));
-    const docs = h.fake.docs();
-    assert.equal(docs.length, 50);
-    assert.ok(docs.every((d) => /^[A-Za-z0-9_-]{20}$/.test(d.id)));
-  } finally {
-    await cleanup(h);
+test('ids off: create actions without _id, Elasticsearch makes the ids, also where the index name is a data stream', async () => {
+  // logs-app-2024.03.05 matches the built-in logs-*-* data stream template (Elasticsearch 7.9+),
+  // which takes only create: an index action would be refused for every record.
+  for (const [flavour, prefix] of [['elasticsearch-8', 'logstash'], ['elasticsearch-8', 'logs-app'], ['elasticsearch-7.17', 'logs-app'], ['opensearch-2', 'logstash']] as const) {
+    const h = await harness({ flavour }, () => ({ deterministicIds: false, logstashPrefix: prefix }));
+    try {
+      await h.sink.start();
+      const bs = batches(h.sink, records(50), 25);
+      assert.equal(bs[0]?.body.toString('utf8', 0, bs[0].ends[0]).split('\n')[0], `{"create":{"_index":"${prefix}-2024.03.05"}}`);
+      await sendAll(h.sink, bs);
+      const docs = h.fake.docs();
+      assert.equal(docs.length, 50, `${flavour} ${prefix}`);
+      assert.equal(h.observer.dead.size, 0);
+      assert.ok(docs.every((d) => /^[A-Za-z0-9_-]{20}$/.test(d.id)));
+    } finally {
+      await cleanup(h);
+    }
   }
 });
 
@@ -555,7 +566,7 @@ test('several hosts: a host that is down is set aside and the others take everyt
   await dead.down();
   const h2 = { ...h };
   await h.sink.close();
-  const sink = createElasticsearchSink({ ...baseConfig(h.fake.url), urls: [new URL(dead.url), new URL(h.fake.url), new URL(other.url)] }, { log: { debug() {}, info() {}, warn() {}, error() {} }, observer: h.observer, stateDir: h.dir, encodeDocument });
+  const sink = createElasticsearchSink({ ...baseConfig(h.fake.url), urls: [new URL(dead.url), new URL(h.fake.url), new URL(other.url)] }, { log: { debug() {}, info() {}, warn() {}, error() {} }, observer: h.observer, stateDir: h.dir, encodeDocument, schema: 'fluentd' });
   h2.sink = sink;
   try {
     await sink.start();
@@ -664,5 +675,128 @@ test('TLS: the CA file verifies the server, the client certificate is presented;
     }
   } finally {
     await rm(certs, { recursive: true, force: true });
+  }
+});
+
+test('a write block an operator set (403): not ready, /readyz and the self-log name the index and the fix; records wait and go once the block is lifted', async () => {
+  const h = await harness({ indexBlocks: { 'logstash-2024.03.05': 'write' } });
+  try {
+    await h.sink.start();
+    const recs = records(40);
+    const sending = sendAll(h.sink, batches(h.sink, recs, 20));
+    await waitFor('blocked answers', () => (h.fake.stats().itemStatuses[403] ?? 0) >= 80);
+    assert.equal(h.sink.ready(), false);
+    assert.equal(h.sink.problem?.(), 'output elasticsearch: index logstash-2024.03.05 refuses writes (index.blocks.write); an operator must remove it (PUT logstash-2024.03.05/_settings {"index.blocks.write": null}), or roll its data stream over or change the ILM phase that set it');
+    assert.ok((h.observer.problems.get('index_blocked') ?? 0) >= 2);
+    const errors = h.logs.filter((l) => l.level === 'error');
+    assert.equal(errors.length, 1, JSON.stringify(errors));
+    assert.equal((errors[0]?.fields as { index?: string }).index, 'logstash-2024.03.05');
+    assert.match(errors[0]?.message ?? '', /has a write block \(index\.blocks\.write\); records wait \(nothing is dropped\).*an operator must remove it/);
+    assert.equal(h.fake.count(), 0);
+    h.fake.configure({ indexBlocks: {} });
+    await sending;
+    assertExactlyOnce(h.fake, recs);
+    assert.equal(h.observer.dead.size, 0);
+    assert.equal(h.sink.ready(), true);
+    assert.equal(h.sink.problem?.(), undefined);
+    assert.equal(h.logs.filter((l) => l.message === 'Elasticsearch output: the write block is gone; records flow again').length, 1);
+  } finally {
+    await cleanup(h);
+  }
+});
+
+test('data_stream mode: exactly-once holds within one backing index; a replay across a rollover indexes again, as the start-up warning says', async () => {
+  const h = await harness({ flavour: 'elasticsearch-8' }, () => ({ indexMode: 'data_stream' }));
+  try {
+    await h.sink.start();
+    assert.equal(h.logs.filter((l) => l.level === 'warn' && l.message.includes('a record is indexed once per backing index')).length, 1);
+    const recs = records(10);
+    await sendAll(h.sink, batches(h.sink, recs, 10));
+    // A replay within the write index: every item 409, nothing added.
+    await sendAll(h.sink, batches(h.sink, recs, 10));
+    assert.deepEqual(h.fake.stats().itemStatuses, { 201: 10, 409: 10 });
+    h.fake.rollover('logs-kubernetes-default');
+    await sendAll(h.sink, batches(h.sink, recs, 10));
+    assert.equal(h.fake.count('logs-kubernetes-default'), 20, 'the limit the README states: once per backing index');
+  } finally {
+    await cleanup(h);
+  }
+});
+
+test('an early 413 that reaches the client as a connection reset: the batch is split once the server answers other requests, so it cannot block for ever', async () => {
+  // A 2 MB body against a 64 KiB limit: the server answers from Content-Length and closes the
+  // socket without reading, so the client, still writing, sees its connection reset.
+  const h = await harness({ maxBodyBytes: 64 * 1024, tooLargeAs: 'reset' }, () => ({ retryMaxBackoffMs: 100 }));
+  try {
+    await h.sink.start();
+    const recs = records(1000).map((r) => ({ ...r, message: `${r.message} ${'y'.repeat(2000)}` }));
+    await sendAll(h.sink, batches(h.sink, recs, 1000), 30_000);
+    assertExactlyOnce(h.fake, recs);
+    assert.equal(h.observer.dead.size, 0);
+    assert.ok((h.observer.outcomes.get('error') ?? 0) >= 3, JSON.stringify([...h.observer.outcomes]));
+    assert.ok(h.logs.some((l) => l.level === 'warn' && l.message.includes('split in halves')));
+  } finally {
+    await cleanup(h);
+  }
+});
+
+test('failure store (Elasticsearch 9): records the server put there are counted apart with a dead-letter note, not as delivered', async () => {
+  const h = await harness({ flavour: 'elasticsearch-9', failureStore: true }, () => ({ indexMode: 'data_stream' }));
+  try {
+    // A data stream whose mapping makes `message` a number: the text messages go to its failure store.
+    await fetch(`${h.fake.url}/_index_template/numbers`, {
+      method: 'PUT', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ index_patterns: ['logs-kubernetes-*'], priority: 300, data_stream: {}, template: { mappings: { properties: { message: { type: 'long' } } } } }),
+    });
+    await h.sink.start();
+    const recs = records(20).map((r, i) => ({ ...r, message: i % 4 === 0 ? `text ${i}` : String(i) }));
+    await sendAll(h.sink, batches(h.sink, recs, 10));
+    assert.equal(h.fake.count('logs-kubernetes-default'), 15);
+    assert.equal(h.fake.failureStoreDocs().length, 5);
+    assert.equal(h.observer.delivered, 15);
+    assert.deepEqual([...h.observer.dead], [['failure_store', 5]]);
+    const letters = (await readFile(join(h.dir, 'dead-letters.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(letters.map((l) => [l.status, l.error.type, l.document.message]), [0, 4, 8, 12, 16].map((i) => [201, 'failure_store', `text ${i}`]));
+    assert.match(letters[0].error.reason, /stored in its failure store index \[\.fs-logs-kubernetes-default-/);
+    assert.ok(h.logs.some((l) => l.level === 'warn' && l.message.includes("stored in the data stream's failure store")));
+  } finally {
+    await cleanup(h);
+  }
+});
+
+test('failure store: the marker is found when the answer arrives in chunks that cut it in two', async () => {
+  // An Elasticsearch 9 whose `_bulk` answer comes in two writes, the cut inside "failure_store":"used".
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.setHeader('x-elastic-product', 'Elasticsearch');
+      res.setHeader('content-type', 'application/json');
+      if (req.url === '/') {
+        res.end(JSON.stringify({ version: { number: '9.1.5', build_flavor: 'default' }, tagline: 'You Know, for Search' }));
+        return;
+      }
+      const ok = { create: { _index: '.ds-logs-kubernetes-default-2026.01.01-000001', _id: 'x', status: 201 } };
+      const stored = { create: { _index: '.fs-logs-kubernetes-default-2026.01.01-000001', _id: 'y', status: 201, failure_store: 'used' } };
+      const body = JSON.stringify({ errors: false, took: 1, items: [...Array(300).fill(ok), stored, ok] });
+      const cut = body.indexOf('"failure_store"') + 9;
+      res.write(body.slice(0, cut));
+      setTimeout(() => res.end(body.slice(cut)), 50);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const dir = await mkdtemp(join(tmpdir(), 'nodetail-es-'));
+  const observer = new RecordingObserver();
+  const quiet: Log = { debug() {}, info() {}, warn() {}, error() {} };
+  const sink = createElasticsearchSink({ ...baseConfig(url), indexMode: 'data_stream' }, { log: quiet, observer, stateDir: dir, encodeDocument, schema: 'fluentd' });
+  try {
+    await sink.start();
+    await sendAll(sink, batches(sink, records(302), 302));
+    assert.equal(observer.delivered, 301);
+    assert.deepEqual([...observer.dead], [['failure_store', 1]]);
+  } finally {
+    await sink.close();
+    server.close();
+    await rm(dir, { recursive: true, force: true });
   }
 });

@@ -15,6 +15,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { DataStreams } from './fake-elasticsearch/data-streams.ts';
+import { invalidIndexName } from './fake-elasticsearch/index-name.ts';
+import { IndexMappings } from './fake-elasticsearch/mappings.ts';
+import { BUILT_IN_LOGS_TEMPLATE, matchingTemplate } from './fake-elasticsearch/templates.ts';
 
 export type Flavour = 'elasticsearch-7.17' | 'elasticsearch-8' | 'elasticsearch-9' | 'opensearch-2';
 
@@ -38,6 +42,20 @@ export interface FakeFaults {
   retryAfterSeconds: number | undefined;
   /** `action.auto_create_index`: when false, writes to an index that does not exist are item 404s. */
   autoCreateIndex: boolean;
+  /**
+   * `index.blocks.write` / `index.blocks.read_only` set by an operator on an index or data stream
+   * (by name): its writes are item 403 `cluster_block_exception` until the block is removed.
+   */
+  indexBlocks: Readonly<Record<string, 'write' | 'read_only'>>;
+  /** Elasticsearch 9's data stream failure store: a data stream write refused by its mappings is stored aside and answered 201. */
+  failureStore: boolean;
+  /**
+   * How the early 413 reaches the client: `answer` (it reads the 413), or `reset`: closing a socket
+   * with unread data in its receive buffer sends a TCP RST, and a client whose RST arrives before
+   * it read the answer loses the answer and sees only ECONNRESET (RFC 7230 section 6.6 describes
+   * the race). On loopback the answer nearly always wins, so a test picks `reset` to get the other side.
+   */
+  tooLargeAs: 'answer' | 'reset';
 }
 
 export interface FakeAuth {
@@ -59,7 +77,10 @@ export interface FakeElasticsearchOptions extends Partial<FakeFaults> {
 }
 
 export interface StoredDocument {
+  /** The index, or the data stream, the document was written to. */
   readonly index: string;
+  /** The concrete index that holds it: the index itself, or a data stream's backing (or failure store) index. */
+  readonly concreteIndex: string;
   readonly id: string;
   readonly doc: unknown;
 }
@@ -94,6 +115,12 @@ export interface FakeElasticsearch {
   count(index?: string): number;
   /** Index templates installed with `PUT /_index_template/<name>`. */
   templates(): ReadonlyMap<string, unknown>;
+  /** The mapped type of a field of a concrete index (undefined: not mapped, or no such index). */
+  mappingOf(index: string, field: string): string | undefined;
+  /** Rolls a data stream over to a new write index, as `POST /<name>/_rollover` does; returns the new backing index. */
+  rollover(dataStream: string): string;
+  /** Documents that a data stream's failure store holds (Elasticsearch 9). */
+  failureStoreDocs(): StoredDocument[];
   stats(): FakeStats;
   /** The last 1000 requests, oldest first. */
   requests(): readonly RequestSeen[];
@@ -138,6 +165,13 @@ interface Entry {
   seqNo: number;
 }
 
+/** A concrete index: its documents by `_id`, its mappings, and the data stream it backs, if any. */
+interface Index {
+  readonly docs: Map<string, Entry>;
+  readonly mappings: IndexMappings;
+  readonly dataStream: string | undefined;
+}
+
 /** An Elasticsearch error body: `{"error":{"root_cause":[...],"type","reason"},"status"}`. */
 function errorBody(status: number, type: string, reason: string, extra: Record<string, unknown> = {}): string {
   const cause = { type, reason, ...extra };
@@ -150,8 +184,13 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
   const flavour = options.flavour ?? 'elasticsearch-8';
   const version = VERSIONS[flavour];
   const isElastic = flavour !== 'opensearch-2';
-  // Elasticsearch 7 names the parse error mapper_parsing_exception; 8 and later document_parsing_exception.
-  const parseError = flavour === 'elasticsearch-7.17' ? 'mapper_parsing_exception' : 'document_parsing_exception';
+  // Elasticsearch 8.8 renamed the parse error from mapper_parsing_exception to document_parsing_exception
+  // (server/src/main/java/org/elasticsearch/index/mapper/DocumentParsingException.java); 7.17, 8.0-8.7
+  // and OpenSearch (which forked from 7.10) say mapper_parsing_exception.
+  const [minor = 0] = version.number.split('.').slice(1).map(Number);
+  const parseError = isElastic && (version.major > 8 || (version.major === 8 && minor >= 8)) ? 'document_parsing_exception' : 'mapper_parsing_exception';
+  /** DocumentParsingException puts the position first (`[1:27] failed to parse...`); MapperParsingException does not. */
+  const parseReason = (position: number, reason: string): string => (parseError === 'document_parsing_exception' ? `[1:${position}] ${reason}` : reason);
   const random = prng(options.seed ?? 1);
   const faults: FakeFaults = {
     itemRejectRate: options.itemRejectRate ?? 0,
@@ -162,9 +201,14 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
     clusterBlock: options.clusterBlock,
     retryAfterSeconds: options.retryAfterSeconds,
     autoCreateIndex: options.autoCreateIndex ?? true,
+    indexBlocks: options.indexBlocks ?? {},
+    failureStore: options.failureStore ?? false,
+    tooLargeAs: options.tooLargeAs ?? 'answer',
   };
-  const indices = new Map<string, Map<string, Entry>>();
+  /** Concrete indices by name. */
+  const indices = new Map<string, Index>();
   const templates = new Map<string, unknown>();
+  const dataStreams = new DataStreams();
   const seen: RequestSeen[] = [];
   const stats: FakeStats = { requests: 0, bulkRequests: 0, gzipRequests: 0, items: 0, itemStatuses: {}, requestStatuses: {}, bodyBytes: 0 };
   const sockets = new Set<Socket>();
@@ -275,16 +319,21 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
     }, null, 2);
   };
 
-  /** A data stream when a data_stream template matches, or (Elasticsearch 8+) the built-in `logs-*-*`. */
-  const isDataStream = (index: string): boolean => {
-    if (isElastic && version.major >= 8 && /^logs-[^-]+-.+$/.test(index)) return true;
-    for (const t of templates.values()) {
-      const tpl = t as { index_patterns?: string | string[]; data_stream?: unknown };
-      if (tpl.data_stream === undefined) continue;
-      const patterns = Array.isArray(tpl.index_patterns) ? tpl.index_patterns : [tpl.index_patterns ?? ''];
-      if (patterns.some((p) => new RegExp(`^${p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(index))) return true;
+  /** The templates a new index is matched against: those installed, plus Elasticsearch's built-in `logs` (7.9 on). */
+  const allTemplates = (): unknown[] => (isElastic ? [...templates.values(), BUILT_IN_LOGS_TEMPLATE] : [...templates.values()]);
+
+  /** A data stream when it exists, or when the template that would create the index has `data_stream`. */
+  const isDataStream = (name: string): boolean => dataStreams.has(name) || (!indices.has(name) && matchingTemplate(allTemplates(), name)?.data_stream !== undefined);
+
+  /** A concrete index, made on first write with the mappings of the template that matches its name (or its data stream's). */
+  const concrete = (name: string, dataStream: string | undefined): Index => {
+    let index = indices.get(name);
+    if (index === undefined) {
+      const template = matchingTemplate(allTemplates(), dataStream ?? name);
+      index = { docs: new Map(), mappings: new IndexMappings(template?.template?.mappings), dataStream };
+      indices.set(name, index);
     }
-    return false;
+    return index;
   };
 
   const bulk = (req: IncomingMessage, res: ServerResponse, body: string, pathIndex: string | undefined, started: number): void => {
@@ -341,6 +390,22 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
       }
       ops.push({ action, meta, source });
     }
+    // BulkRequest.validate() (server/src/main/java/org/elasticsearch/action/bulk/BulkRequest.java)
+    // runs every item's own validate() first (IndexRequest.validate(): an index is required, an
+    // `_id` is at most 512 bytes): one invalid item fails the whole request, nothing is written.
+    const invalid: string[] = [];
+    for (const op of ops) {
+      const index = typeof op.meta._index === 'string' ? op.meta._index : pathIndex;
+      if (index === undefined) invalid.push('index is missing');
+      const id = op.meta._id;
+      if (typeof id === 'string' && Buffer.byteLength(id) > 512) {
+        invalid.push(`id [${id}] is too long, must be no longer than 512 bytes but was: ${Buffer.byteLength(id)}`);
+      }
+    }
+    if (invalid.length > 0) {
+      send(req, res, 400, errorBody(400, 'action_request_validation_exception', `Validation Failed: ${invalid.map((e, n) => `${n + 1}: ${e};`).join('')}`));
+      return;
+    }
     const items = ops.map((op) => ({ [op.action]: item(op.action, op.meta, op.source, pathIndex) }));
     const errors = items.some((i) => {
       const status = (Object.values(i)[0] as { status: number }).status;
@@ -357,17 +422,26 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
       stats.itemStatuses[status] = (stats.itemStatuses[status] ?? 0) + 1;
       return { ...fields, status };
     };
-    const index = typeof meta._index === 'string' ? meta._index : pathIndex;
+    const index = (typeof meta._index === 'string' ? meta._index : pathIndex) as string; // validated with the request
     const givenId = typeof meta._id === 'string' ? meta._id : undefined;
-    if (index === undefined) {
-      return answer(400, { _index: null, _id: givenId ?? null, error: { type: 'action_request_validation_exception', reason: 'Validation Failed: 1: index is missing;' } });
-    }
     const base = { _index: index, _id: givenId ?? null };
     if (action !== 'create' && action !== 'index') {
       return answer(400, { ...base, error: { type: 'illegal_argument_exception', reason: `the fake Elasticsearch does not support [${action}]` } });
     }
+    // An index that would have to be created with an invalid name: the item fails, the others go on.
+    const badName = indices.has(index) || dataStreams.has(index) ? undefined : invalidIndexName(index);
+    if (badName !== undefined) {
+      return answer(400, { ...base, error: { type: 'invalid_index_name_exception', reason: badName, index_uuid: '_na_', index } });
+    }
     if (faults.clusterBlock === 'item') {
       return answer(429, { ...base, error: { type: 'cluster_block_exception', reason: `index [${index}] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block];` } });
+    }
+    // IndexMetadata.INDEX_WRITE_BLOCK / INDEX_READ_ONLY_BLOCK (server/src/main/java/org/elasticsearch/cluster/metadata/IndexMetadata.java):
+    // level FORBIDDEN, ids 8 and 5. The bulk action answers each item of a blocked index with it (403), until an operator removes the block.
+    const block = faults.indexBlocks[index];
+    if (block !== undefined) {
+      const what = block === 'write' ? 'FORBIDDEN/8/index write (api)' : 'FORBIDDEN/5/index read-only (api)';
+      return answer(403, { ...base, error: { type: 'cluster_block_exception', reason: `index [${index}] blocked by: [${what}];` } });
     }
     if (faults.itemRejectRate > 0 && random() < faults.itemRejectRate) {
       return answer(429, { ...base, error: { type: 'es_rejected_execution_exception', reason: `rejected execution of coordinating operation [shard_detail=[${index}][0][P], shard_coordinating_and_primary_bytes=0, shard_operation_bytes=1024] OR [node_coordinating_and_primary_bytes=0, node_replica_bytes=0, node_all_bytes=0, node_operation_bytes=1024, max_coordinating_and_primary_bytes=107374182] on EsThreadPoolExecutor[name = node/write, queue capacity = 10000, ...]` } });
@@ -376,34 +450,49 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
     try {
       doc = JSON.parse(source ?? '');
     } catch {
-      return answer(400, { ...base, error: { type: parseError, reason: `[1:1] failed to parse`, caused_by: { type: 'json_parse_exception', reason: 'Unexpected character' } } });
+      return answer(400, { ...base, error: { type: parseError, reason: parseReason(1, 'failed to parse'), caused_by: { type: 'json_parse_exception', reason: 'Unexpected character' } } });
     }
     const dataStream = isDataStream(index);
     if (dataStream && action !== 'create') {
       return answer(400, { ...base, error: { type: 'illegal_argument_exception', reason: `only write ops with an op_type of create are allowed in data streams` } });
     }
     if (dataStream && (doc === null || typeof doc !== 'object' || !('@timestamp' in doc))) {
-      return answer(400, { ...base, error: { type: parseError, reason: `[1:${(source ?? '').length}] failed to parse: data stream timestamp field [@timestamp] is missing`, caused_by: { type: 'illegal_argument_exception', reason: 'data stream timestamp field [@timestamp] is missing' } } });
+      return answer(400, { ...base, error: { type: parseError, reason: parseReason((source ?? '').length, 'failed to parse: data stream timestamp field [@timestamp] is missing'), caused_by: { type: 'illegal_argument_exception', reason: 'data stream timestamp field [@timestamp] is missing' } } });
     }
     if (faults.reject !== undefined && faults.reject(doc, index)) {
-      return answer(400, { ...base, error: { type: parseError, reason: `[1:42] failed to parse field [kubernetes.labels.app] of type [text] in document with id '${givenId ?? ''}'. Preview of field's value: '{name=x}'`, caused_by: { type: 'illegal_argument_exception', reason: 'Cannot parse object as text' } } });
+      return answer(400, { ...base, error: { type: parseError, reason: parseReason(42, `failed to parse field [kubernetes.labels.app] of type [text] in document with id '${givenId ?? ''}'. Preview of field's value: '{name=x}'`), caused_by: { type: 'illegal_argument_exception', reason: 'Cannot parse object as text' } } });
     }
-    let docs = indices.get(index);
-    if (docs === undefined && !faults.autoCreateIndex && !dataStream) {
+    if (!dataStream && !indices.has(index) && !faults.autoCreateIndex) {
       return answer(404, { ...base, error: { type: 'index_not_found_exception', reason: `no such index [${index}] and [action.auto_create_index] is [false]`, index_uuid: '_na_', index } });
     }
-    if (docs === undefined) indices.set(index, (docs = new Map()));
+    // A data stream writes to its newest backing index only: an `_id` in an older one is not seen.
+    const name = dataStream ? dataStreams.writeIndex(index) : index;
+    const target = concrete(name, dataStream ? index : undefined);
     const id = givenId ?? randomId();
-    const existing = docs.get(id);
-    // A data stream answers with its backing index.
-    const shownIndex = dataStream ? `.ds-${index}-2024.10.01-000001` : index;
+    const existing = target.docs.get(id);
     if (existing !== undefined && action === 'create') {
-      return answer(409, { _index: shownIndex, _id: id, error: { type: 'version_conflict_engine_exception', reason: `[${id}]: version conflict, document already exists (current version [${existing.version}])`, index_uuid: 'aF0nZ3VvUQ2Ck1qK2HcR3g', shard: '0', index: shownIndex } });
+      return answer(409, { _index: name, _id: id, error: { type: 'version_conflict_engine_exception', reason: `[${id}]: version conflict, document already exists (current version [${existing.version}])`, index_uuid: 'aF0nZ3VvUQ2Ck1qK2HcR3g', shard: '0', index: name } });
+    }
+    const failure = target.mappings.check(doc, id, source ?? '');
+    if (failure !== undefined) {
+      const column = /at 1:(\d+)$/.exec(failure.caused_by?.reason ?? '')?.[1];
+      const error = { type: parseError, reason: parseReason(Number(column ?? 1), failure.reason), ...(failure.caused_by === undefined ? {} : { caused_by: failure.caused_by }) };
+      // Elasticsearch 9's failure store (the "Failure store" page; the bulk item field `failure_store`,
+      // elasticsearch-specification _global/bulk/types.ts FailureStoreStatus): a data stream document its
+      // mappings refuse is stored in the failure index instead, and the item is a success (201, errors stays false).
+      if (dataStream && faults.failureStore && version.major >= 9) {
+        const failureIndex = dataStreams.failureIndex(index);
+        const store = concrete(failureIndex, index);
+        const entry: Entry = { doc: { '@timestamp': new Date().toISOString(), document: { id, index, source: doc }, error }, version: 1, seqNo: seqNo++ };
+        store.docs.set(id, entry);
+        return answer(201, { _index: failureIndex, _id: id, _version: 1, result: 'created', _shards: { total: 2, successful: 1, failed: 0 }, _seq_no: entry.seqNo, _primary_term: 1, failure_store: 'used' });
+      }
+      return answer(400, { ...base, error });
     }
     const entry: Entry = { doc, version: (existing?.version ?? 0) + 1, seqNo: seqNo++ };
-    docs.set(id, entry);
+    target.docs.set(id, entry);
     return answer(existing === undefined ? 201 : 200, {
-      _index: shownIndex,
+      _index: name,
       _id: id,
       _version: entry.version,
       result: existing === undefined ? 'created' : 'updated',
@@ -415,6 +504,25 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const started = Date.now();
+    // http.max_content_length, Elasticsearch 8/9: the Netty pipeline (modules/transport-netty4/.../
+    // Netty4HttpServerTransport.java with Netty's HttpObjectAggregator) answers from the
+    // Content-Length header alone, before reading the body: 413, no body, `Connection: close`, and
+    // the socket is closed. A client still writing a large body sees its connection reset.
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > faults.maxBodyBytes) {
+      stats.requests++;
+      stats.requestStatuses[413] = (stats.requestStatuses[413] ?? 0) + 1;
+      seen.push({ method: req.method ?? '', path: req.url ?? '', headers: { ...req.headers }, status: 413 });
+      if (seen.length > 1000) seen.shift();
+      if (faults.tooLargeAs === 'reset') {
+        req.socket.resetAndDestroy();
+        return;
+      }
+      res.shouldKeepAlive = false;
+      res.writeHead(413, { 'content-length': '0', connection: 'close', ...(isElastic ? { 'x-elastic-product': 'Elasticsearch' } : {}) });
+      res.end(() => req.socket.destroy());
+      return;
+    }
     const chunks: Buffer[] = [];
     let received = 0;
     req.on('data', (chunk: Buffer) => {
@@ -436,7 +544,8 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
           return;
         }
       }
-      // http.max_content_length: Elasticsearch answers 413 with an empty body.
+      // http.max_content_length applies to the decoded body too (a gzip body under the limit that
+      // inflates past it): then the body was read, and the answer is the same empty 413.
       if (raw.length > faults.maxBodyBytes) {
         send(req, res, 413, '');
         return;
@@ -448,6 +557,10 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
         send(req, res, 200, method === 'HEAD' ? '' : rootInfo());
       } else if ((method === 'POST' || method === 'PUT') && segments.at(-1) === '_bulk' && segments.length <= 2) {
         bulk(req, res, raw.toString('utf8'), segments.length === 2 ? decodeURIComponent(segments[0] as string) : undefined, started);
+      } else if (method === 'POST' && segments.length === 2 && segments[1] === '_rollover' && dataStreams.has(decodeURIComponent(segments[0] as string))) {
+        // The rollover API's answer (elasticsearch-specification indices/rollover/IndicesRolloverResponse.ts).
+        const { oldIndex, newIndex } = dataStreams.rollover(decodeURIComponent(segments[0] as string));
+        send(req, res, 200, JSON.stringify({ acknowledged: true, shards_acknowledged: true, old_index: oldIndex, new_index: newIndex, rolled_over: true, dry_run: false, lazy: false, conditions: {} }));
       } else if (method === 'PUT' && segments.length === 2 && segments[0] === '_index_template') {
         try {
           templates.set(decodeURIComponent(segments[1] as string), JSON.parse(raw.toString('utf8')));
@@ -493,11 +606,14 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
   const port = await listen(options.port ?? 0);
   const url = `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
 
-  const listDocs = (index?: string): StoredDocument[] => {
+  /** Documents by index or data stream name (a data stream's are in all its backing indices). */
+  const listDocs = (index?: string, failureStore = false): StoredDocument[] => {
     const out: StoredDocument[] = [];
-    for (const [name, docs] of indices) {
-      if (index !== undefined && name !== index) continue;
-      for (const [id, e] of docs) out.push({ index: name, id, doc: e.doc });
+    for (const [name, state] of indices) {
+      if (name.startsWith('.fs-') !== failureStore) continue;
+      const shown = state.dataStream ?? name;
+      if (index !== undefined && shown !== index && name !== index) continue;
+      for (const [id, e] of state.docs) out.push({ index: shown, concreteIndex: name, id, doc: e.doc });
     }
     return out;
   };
@@ -507,13 +623,11 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
     port,
     flavour,
     docs: listDocs,
-    count: (index) => {
-      if (index !== undefined) return indices.get(index)?.size ?? 0;
-      let n = 0;
-      for (const docs of indices.values()) n += docs.size;
-      return n;
-    },
+    count: (index) => listDocs(index).length,
     templates: () => templates,
+    mappingOf: (index, field) => indices.get(index)?.mappings.typeOf(field),
+    rollover: (dataStream) => dataStreams.rollover(dataStream).newIndex,
+    failureStoreDocs: () => listDocs(undefined, true),
     stats: () => structuredClone(stats),
     requests: () => seen.slice(),
     configure: (f) => Object.assign(faults, f),

@@ -11,7 +11,11 @@ import type { SinkHealth } from './sink-health.ts';
 
 /** What the retry stage needs of the others. */
 export interface DeliveryContext {
-  readonly bulk: (body: Buffer) => Promise<Reply>;
+  readonly bulk: (body: Buffer, failureStore: boolean) => Promise<Reply>;
+  /** True when the server may answer items with a data stream failure store (Elasticsearch 9). */
+  readonly failureStore: () => boolean;
+  /** True when some host answers a plain request (`GET /`): the server is up, whatever one body does. */
+  readonly serverAnswers: () => Promise<boolean>;
   readonly limiter: AdaptiveConcurrency;
   readonly deadLetters: DeadLetterFile;
   readonly health: SinkHealth;
@@ -27,6 +31,15 @@ export interface DeliveryContext {
 
 /** First retry waits up to this; each next one up to twice as long, up to the cap. */
 const BACKOFF_BASE_MS = 100;
+
+/**
+ * Connection failures in a row of one body before the server is asked whether it answers at all
+ * (`GET /`): Elasticsearch 8/9 answer a body above `http.max_content_length` from its
+ * Content-Length and close the socket unread, and a client still writing often sees only the
+ * reset. When the server answers and the body's next attempt fails again, the body is split, as a
+ * 413 would have it; a server that is down (or was, and is back) is not split for.
+ */
+const RESETS_BEFORE_PROBE = 3;
 
 /** Items of a request: their bytes one after another, and where each ends (the `Batch` layout). */
 interface Items {
@@ -84,19 +97,36 @@ function outcomeLabel(reply: Reply): string {
 export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<void> {
   let pending = items;
   let attempt = 0;
+  /** This send waits on an operator's block (reported to the health once, and its end once). */
+  let blockedHere = false;
+  let failuresInARow = 0;
+  /** The server answered `GET /` after this body's last failure. */
+  let serverAnswered = false;
   const backoff = (minMs = 0) => backoffDelay(attempt++, BACKOFF_BASE_MS, ctx.retryMaxBackoffMs, ctx.random, minMs);
   while (pending.ends.length > 0) {
     const count = pending.ends.length;
     await ctx.limiter.acquire();
     let reply: Reply;
     try {
-      reply = await ctx.bulk(pending.body);
+      reply = await ctx.bulk(pending.body, ctx.failureStore());
     } finally {
       ctx.limiter.release();
     }
     ctx.observer.request(reply.seconds, outcomeLabel(reply));
     if (reply.kind === 'failure') {
-      const wait = backoff();
+      failuresInARow++;
+      if (reply.problem === 'connection' && serverAnswered && count > 1) {
+        ctx.observer.outputProblem('connection');
+        ctx.observer.retried('connection', count);
+        ctx.health.splitAfterResets(reply.host, count, pending.body.length, failuresInARow);
+        if (blockedHere) ctx.health.indexUnblocked(); // the halves report their own blocks
+        const half = Math.ceil(count / 2);
+        await Promise.all([deliverItems(ctx, range(pending, 0, half)), deliverItems(ctx, range(pending, half, count))]);
+        return;
+      }
+      serverAnswered = reply.problem === 'connection' && failuresInARow >= RESETS_BEFORE_PROBE && count > 1 && (await ctx.serverAnswers());
+      // The server answers, only this body fails: try it again at once, and split if it fails again.
+      const wait = serverAnswered ? 0 : backoff();
       ctx.observer.outputProblem(reply.problem);
       ctx.observer.retried(reply.problem, count);
       ctx.limiter.decrease();
@@ -104,19 +134,26 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
       await ctx.sleep(wait);
       continue;
     }
+    failuresInARow = 0;
+    serverAnswered = false;
     const current = pending;
-    const outcome = classifyBulkResponse(reply.status, retryAfterMs(reply.headers['retry-after']), reply.body, count, (i) => actionOf(current, i));
+    const outcome = classifyBulkResponse(reply.status, retryAfterMs(reply.headers['retry-after']), reply.body, count, (i) => actionOf(current, i), ctx.failureStore());
     switch (outcome.kind) {
       case 'items': {
         ctx.health.answered(reply.host);
         if (outcome.allDelivered) {
           ctx.health.clusterUnblocked();
+          if (blockedHere) ctx.health.indexUnblocked();
           ctx.observer.recordsDelivered(count, pending.body.length);
           ctx.limiter.succeeded();
           return;
         }
-        const { again, againFor } = await settleItems(ctx, pending, outcome.items);
+        const { again, againFor, blocked } = await settleItems(ctx, pending, outcome.items);
         if (!againFor.has('cluster_block')) ctx.health.clusterUnblocked();
+        if (blocked === undefined && blockedHere) {
+          blockedHere = false;
+          ctx.health.indexUnblocked();
+        }
         if (again.ends.length === 0) {
           ctx.limiter.succeeded();
           return;
@@ -126,7 +163,11 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
           ctx.observer.retried(problem, n);
         }
         let wait: number;
-        if (againFor.has('cluster_block')) {
+        if (blocked !== undefined) {
+          wait = ctx.retryMaxBackoffMs;
+          if (!blockedHere) ctx.health.indexBlocked(reply.host, blocked, wait);
+          blockedHere = true;
+        } else if (againFor.has('cluster_block')) {
           wait = ctx.retryMaxBackoffMs;
           ctx.health.clusterBlock(reply.host, undefined, wait);
         } else if (againFor.has('unauthorized')) {
@@ -145,7 +186,11 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
         ctx.observer.retried(outcome.problem, count);
         if (outcome.pushBack) ctx.limiter.decrease();
         let wait: number;
-        if (outcome.problem === 'cluster_block') {
+        if (outcome.problem === 'index_blocked' && outcome.error !== undefined) {
+          wait = ctx.retryMaxBackoffMs;
+          if (!blockedHere) ctx.health.indexBlocked(reply.host, outcome.error, wait);
+          blockedHere = true;
+        } else if (outcome.problem === 'cluster_block') {
           wait = Math.max(ctx.retryMaxBackoffMs, outcome.retryAfterMs ?? 0);
           ctx.health.clusterBlock(reply.host, outcome.error, wait);
         } else {
@@ -157,6 +202,7 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
       }
       case 'split': {
         ctx.health.answered(reply.host);
+        if (blockedHere) ctx.health.indexUnblocked(); // the halves report their own blocks
         ctx.observer.outputProblem(outcome.problem);
         if (count === 1) {
           await setAside(ctx, outcome.problem, [deadLetter(pending.body.toString('utf8'), outcome.status, outcome.error)]);
@@ -190,7 +236,8 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
  * One answer per item: counts what was delivered, sets aside what was rejected for good, and
  * returns what must be sent again, with why.
  */
-async function settleItems(ctx: DeliveryContext, pending: Items, outcomes: readonly ItemOutcome[]): Promise<{ again: Items; againFor: Map<OutputProblem, number> }> {
+async function settleItems(ctx: DeliveryContext, pending: Items, outcomes: readonly ItemOutcome[]): Promise<{ again: Items; againFor: Map<OutputProblem, number>; blocked: ServerError | undefined }> {
+  let blocked: ServerError | undefined;
   const again: number[] = [];
   const againFor = new Map<OutputProblem, number>();
   const dead = new Map<DeadLetterReason, DeadLetter[]>();
@@ -205,6 +252,7 @@ async function settleItems(ctx: DeliveryContext, pending: Items, outcomes: reado
     } else if (o.kind === 'retry') {
       again.push(i);
       againFor.set(o.problem, (againFor.get(o.problem) ?? 0) + 1);
+      if (o.problem === 'index_blocked') blocked ??= o.error;
     } else {
       const letter = deadLetter(pending.body.toString('utf8', start, end), o.status, o.error);
       if (o.reason === 'index_not_found') ctx.health.indexMissing(letter.index);
@@ -215,7 +263,7 @@ async function settleItems(ctx: DeliveryContext, pending: Items, outcomes: reado
   });
   if (delivered > 0) ctx.observer.recordsDelivered(delivered, deliveredBytes);
   for (const [reason, letters] of dead) await setAside(ctx, reason, letters);
-  return { again: pick(pending, again), againFor };
+  return { again: pick(pending, again), againFor, blocked };
 }
 
 /** The index and document of an encoded item, for its dead letter. */
@@ -246,7 +294,9 @@ async function setAside(ctx: DeliveryContext, reason: DeadLetterReason, letters:
   const first = letters[0] as DeadLetter;
   ctx.log.warn(
     { reason, records: letters.length, written, status: first.status, type: first.error.type, index: first.index, path: ctx.deadLetters.path },
-    written < letters.length
+    reason === 'failure_store'
+      ? "Elasticsearch output: records stored in the data stream's failure store, not in the data stream (its mappings refused them); counted apart, with a copy in the dead-letter file"
+      : written < letters.length
       ? 'Elasticsearch output: records rejected; the dead-letter file is full, so some are only counted'
       : 'Elasticsearch output: records rejected; they are in the dead-letter file with the reason',
   );

@@ -7,12 +7,14 @@ import type { IndexNamer } from './index-namer.ts';
  *
  * With deterministic ids the action is `create` with `_id` = file id prefix + `-` + byte offset
  * in base 36: the same line of the same file always gets the same `_id`, so a replay after a
- * crash is answered 409 and indexes nothing twice. Without them it is `index` with no `_id`
- * (Elasticsearch makes one), except for data streams, which take only `create`.
+ * crash is answered 409 and indexes nothing twice. Without them it is still `create`, with no
+ * `_id` (Elasticsearch makes one): a data stream takes only `create`, and any index name may be one
+ * (every `logs-*-*` name is, with Elasticsearch's built-in template from 7.9 on), while a plain
+ * index takes a `create` without `_id` as it takes an `index`.
  * `_type` is never sent: Elasticsearch 8 and OpenSearch 2 reject it.
  */
 export function createBulkEncoder(
-  options: { readonly deterministicIds: boolean; readonly dataStream: boolean },
+  options: { readonly deterministicIds: boolean },
   indexFor: IndexNamer,
   encodeDocument: (record: LogRecord) => string,
 ): (record: LogRecord) => string {
@@ -40,6 +42,5 @@ export function createBulkEncoder(
       return `{"create":{"_index":${indexJson(indexFor(record))},"_id":${lastPrefixJson}${record.offset.toString(36)}"}}\n${encodeDocument(record)}\n`;
     };
   }
-  const action = options.dataStream ? 'create' : 'index';
-  return (record) => `{"${action}":{"_index":${indexJson(indexFor(record))}}}\n${encodeDocument(record)}\n`;
+  return (record) => `{"create":{"_index":${indexJson(indexFor(record))}}}\n${encodeDocument(record)}\n`;
 }

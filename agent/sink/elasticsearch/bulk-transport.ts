@@ -93,9 +93,12 @@ export class BulkTransport {
     return this.#hosts;
   }
 
-  /** `POST <base>/_bulk` with an NDJSON body. */
-  bulk(body: Buffer): Promise<Reply> {
-    return this.#send(this.#pick(), 'POST', '/_bulk', body, 'application/x-ndjson', true);
+  /**
+   * `POST <base>/_bulk` with an NDJSON body. `failureStore`: the server may answer items with a
+   * data stream failure store, so an answer that says no item failed is kept whole if one says so.
+   */
+  bulk(body: Buffer, failureStore = false): Promise<Reply> {
+    return this.#send(this.#pick(), 'POST', '/_bulk', body, 'application/x-ndjson', true, failureStore);
   }
 
   /** `GET <base>/` on one host, for server detection. */
@@ -132,7 +135,7 @@ export class BulkTransport {
   }
 
   /** `skim`: a `_bulk` answer that says no item failed is read but not kept (see `readAnswer`). */
-  async #send(h: HostState, method: string, path: string, body: string | Buffer | undefined, contentType: string | undefined, skim = false): Promise<Reply> {
+  async #send(h: HostState, method: string, path: string, body: string | Buffer | undefined, contentType: string | undefined, skim = false, failureStore = false): Promise<Reply> {
     if (this.#closing.aborted) throw new ShutdownError();
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
@@ -151,7 +154,7 @@ export class BulkTransport {
     const signal = AbortSignal.any([this.#closing, AbortSignal.timeout(this.#timeoutMs)]);
     try {
       const res = await h.pool.request({ method: method as 'GET', path: h.basePath + path, headers, body: payload ?? null, signal });
-      const text = await readAnswer(res.body, skim && res.statusCode >= 200 && res.statusCode < 300);
+      const text = await readAnswer(res.body, skim && res.statusCode >= 200 && res.statusCode < 300, failureStore);
       if (res.statusCode >= 500) this.#failed(h);
       else h.failures = 0;
       return { kind: 'response', host: h.label, status: res.statusCode, headers: res.headers, body: text, seconds: seconds() };
@@ -171,18 +174,30 @@ export class BulkTransport {
 /** `"errors"` is the first or second key of a `_bulk` answer: it is within these bytes. */
 const HEAD_BYTES = 64;
 
+/** An item Elasticsearch 9 stored in a failure store: a success (`errors` stays false) that is not one. */
+const FAILURE_STORE_USED = Buffer.from('"failure_store":"used"');
+
 /**
  * The answer's text. With `skim`, an answer whose head says `"errors":false` is only drained: it
  * is megabytes that say "201" per item, and kept as one string it would go to V8's large-object
  * space with every request, where it lingers until a full GC (about 30 MB at a time in the
  * 2,000,000-line benchmark). Its head alone answers the classification.
  */
-async function readAnswer(body: AsyncIterable<Buffer>, skim: boolean): Promise<string> {
+async function readAnswer(body: AsyncIterable<Buffer>, skim: boolean, failureStore: boolean): Promise<string> {
   const chunks: Buffer[] = [];
   let length = 0;
   let head: string | undefined;
+  // With a failure store, the chunks are kept (as Buffers, outside V8's heap) and searched as they
+  // come: the answer is kept whole only when an item says `"failure_store":"used"`.
+  let used = false;
+  let tail: Buffer | undefined;
   for await (const chunk of body) {
-    if (head !== undefined) continue;
+    if (failureStore && !used) {
+      used = chunk.indexOf(FAILURE_STORE_USED) >= 0
+        || (tail !== undefined && Buffer.concat([tail, chunk.subarray(0, FAILURE_STORE_USED.length - 1)]).indexOf(FAILURE_STORE_USED) >= 0);
+      tail = chunk.subarray(Math.max(0, chunk.length - FAILURE_STORE_USED.length + 1));
+    }
+    if (head !== undefined && !failureStore) continue;
     chunks.push(chunk);
     length += chunk.length;
     if (skim && length >= HEAD_BYTES) {
@@ -191,5 +206,5 @@ async function readAnswer(body: AsyncIterable<Buffer>, skim: boolean): Promise<s
       skim = false;
     }
   }
-  return head ?? Buffer.concat(chunks, length).toString('utf8');
+  return head !== undefined && !used ? head : Buffer.concat(chunks, length).toString('utf8');
 }

@@ -27,6 +27,8 @@ export interface ElasticsearchSinkDeps {
   readonly stateDir: string;
   /** The document JSON of a record (with `@timestamp`), built by the enrich stage. */
   readonly encodeDocument: (record: LogRecord) => string;
+  /** The schema of those documents, for the index template's mappings. */
+  readonly schema: 'fluentd' | 'ecs';
   /** For tests: the jitter source. */
   readonly random?: () => number;
 }
@@ -79,7 +81,13 @@ export function createElasticsearchSink(config: ElasticsearchConfig, deps: Elast
     }
   };
   const ctx: DeliveryContext = {
-    bulk: (body) => transport.bulk(body),
+    bulk: (body, failureStore) => transport.bulk(body, failureStore),
+    // The failure store came with Elasticsearch 9: on others the answers are not searched for it.
+    failureStore: () => server?.flavour === 'elasticsearch' && server.major >= 9,
+    serverAnswers: async () => {
+      for (const host of hosts) if ((await transport.probe(host)).kind === 'response') return true;
+      return false;
+    },
     limiter,
     deadLetters,
     health,
@@ -91,7 +99,7 @@ export function createElasticsearchSink(config: ElasticsearchConfig, deps: Elast
     random,
   };
   const encode = createBulkEncoder(
-    { deterministicIds: config.deterministicIds, dataStream: config.indexMode === 'data_stream' },
+    { deterministicIds: config.deterministicIds },
     createIndexNamer(config),
     deps.encodeDocument,
   );
@@ -143,7 +151,7 @@ export function createElasticsearchSink(config: ElasticsearchConfig, deps: Elast
       log.warn({ flavour: server?.flavour }, 'Elasticsearch output: install_template is only done on Elasticsearch; skipped');
       return;
     }
-    const template = indexTemplate(config);
+    const template = indexTemplate(config, deps.schema);
     try {
       await installIndexTemplate({ url: (detectedOn ?? (hosts[0] as Host)).label, authorization: await auth.header(), tls, timeoutMs: config.requestTimeoutMs }, template);
       log.info({ template: template.name, patterns: template.index_patterns }, 'Elasticsearch output: index template installed');
@@ -173,6 +181,12 @@ export function createElasticsearchSink(config: ElasticsearchConfig, deps: Elast
     server: () => server,
     async start() {
       log.info({ hosts: hosts.map((h) => h.label), indexMode: config.indexMode, gzip: config.gzip, concurrency: config.concurrency, auth: auth.description }, 'Elasticsearch output: starting');
+      if (config.indexMode === 'data_stream' && config.deterministicIds) {
+        // A create conflicts only within the data stream's write index: after a rollover, a replay
+        // of records stored before it (a crash or restart before their checkpoint was written)
+        // is indexed again. Said once, so that an operator who needs more knows it.
+        log.warn({ indexMode: config.indexMode }, 'Elasticsearch output: in data_stream mode a record is indexed once per backing index: a replay after a crash or restart that crosses a rollover can index up to the records not yet checkpointed (buffer_max_bytes, checkpoint_interval_ms) a second time');
+      }
       try {
         if (await probe()) await install();
         else probeLater().catch(() => undefined); // ends with ShutdownError at close()
@@ -186,6 +200,7 @@ export function createElasticsearchSink(config: ElasticsearchConfig, deps: Elast
       await deliverItems(ctx, batch);
     },
     ready: () => !closed && health.ready(),
+    problem: () => health.problem(),
     async close() {
       if (closed) return;
       closed = true;

@@ -1,13 +1,15 @@
 import type { estypes } from '@elastic/elasticsearch';
 import type { ElasticsearchConfig } from '../../config/load-config.ts';
+import { DOCUMENT_MAPPINGS } from '../../core/document-mappings.ts';
 import type { TlsFiles } from './bulk-transport.ts';
 
 /**
- * The composable index template (Elasticsearch >= 7.8) for nodetail's indices: `@timestamp` a
- * date, `message`/`log` full text, and every string under `kubernetes.*` a keyword, so labels,
+ * The composable index template (Elasticsearch >= 7.8) for nodetail's indices: the fields of the
+ * schema's documents (`@timestamp` a date, the message full text; `log` is the message in the
+ * fluentd schema but an object in ECS), and every string under `kubernetes.*` a keyword, so labels,
  * pod and namespace names aggregate in Kibana instead of being analysed.
  */
-export function indexTemplate(config: Pick<ElasticsearchConfig, 'indexMode' | 'logstashPrefix' | 'dataStreamDataset'>): estypes.IndicesPutIndexTemplateRequest {
+export function indexTemplate(config: Pick<ElasticsearchConfig, 'indexMode' | 'logstashPrefix' | 'dataStreamDataset'>, schema: 'fluentd' | 'ecs'): estypes.IndicesPutIndexTemplateRequest {
   const dataStream = config.indexMode === 'data_stream';
   const pattern = dataStream ? `logs-${config.dataStreamDataset}-*` : `${config.logstashPrefix}-*`;
   return {
@@ -22,12 +24,7 @@ export function indexTemplate(config: Pick<ElasticsearchConfig, 'indexMode' | 'l
         dynamic_templates: [
           { kubernetes_strings: { path_match: 'kubernetes.*', match_mapping_type: 'string', mapping: { type: 'keyword', ignore_above: 1024 } } },
         ],
-        properties: {
-          '@timestamp': { type: 'date' },
-          message: { type: 'text' },
-          log: { type: 'text' },
-          stream: { type: 'keyword' },
-        },
+        properties: DOCUMENT_MAPPINGS[schema] as Record<string, estypes.MappingProperty>,
       },
     },
   };

@@ -1,7 +1,7 @@
 import type { Log } from '../../core/log.ts';
 import type { ServerError } from './classify-bulk-response.ts';
 
-type Trouble = 'unreachable' | 'unauthorized' | 'stuck' | 'cluster_block';
+type Trouble = 'unreachable' | 'unauthorized' | 'stuck' | 'cluster_block' | 'index_blocked';
 
 /**
  * Whether the output can deliver (for /readyz), and the self-log of its troubles: each trouble
@@ -16,6 +16,11 @@ export class SinkHealth {
   readonly #missingIndices = new Set<string>();
   #answered = false;
   #failuresInARow = 0;
+  /** While an operator's block refuses writes: what /readyz says. */
+  #blocked: string | undefined;
+  /** Sends waiting on a block: the state ends when the last of them gets through. */
+  #blockedSends = 0;
+  #splitAfterResetsLogged = false;
 
   constructor(log: Log, authDescription: string) {
     this.#log = log;
@@ -23,7 +28,12 @@ export class SinkHealth {
   }
 
   ready(): boolean {
-    return this.#answered && !this.#troubles.has('unreachable') && !this.#troubles.has('unauthorized') && !this.#troubles.has('stuck');
+    return this.#answered && !this.#troubles.has('unreachable') && !this.#troubles.has('unauthorized') && !this.#troubles.has('stuck') && !this.#troubles.has('index_blocked');
+  }
+
+  /** The trouble an operator must act on, for /readyz; undefined when there is none. */
+  problem(): string | undefined {
+    return this.#blocked;
   }
 
   /** The server answered a request normally. */
@@ -69,6 +79,42 @@ export class SinkHealth {
     if (this.#start('cluster_block')) {
       this.#log.warn({ host, type: 'cluster_block_exception', reason: error?.reason ?? '', retryMs }, 'Elasticsearch output: the cluster blocks writes (disk flood stage?); retrying with a long backoff, nothing is dropped');
     }
+  }
+
+  /**
+   * A write or read-only block an operator set (403 cluster_block_exception): not ready, one loud
+   * error naming the index and what must be done. The reason names only the index and the block.
+   */
+  indexBlocked(host: string, error: ServerError, retryMs: number): void {
+    this.#blockedSends++;
+    if (!this.#start('index_blocked')) return;
+    const index = /^index \[([^\]]*)\]/.exec(error.reason)?.[1];
+    const setting = error.reason.includes('/5/') ? 'index.blocks.read_only' : error.reason.includes('/8/') ? 'index.blocks.write' : 'a block';
+    const action = index === undefined
+      ? 'an operator must lift the cluster block (cluster.blocks.read_only)'
+      : `an operator must remove it (PUT ${index}/_settings {"${setting === 'a block' ? 'index.blocks.write' : setting}": null}), or roll its data stream over or change the ILM phase that set it`;
+    this.#blocked = `output elasticsearch: ${index === undefined ? 'the cluster' : `index ${index}`} refuses writes (${setting}); ${action}`;
+    this.#log.error(
+      { host, index, type: error.type, reason: error.reason, retryMs },
+      `Elasticsearch output: ${index === undefined ? 'the cluster' : `index ${index}`} has a write block (${setting}); records wait (nothing is dropped) and are retried every ${retryMs} ms; ${action}`,
+    );
+  }
+
+  /** One send that `indexBlocked` reported got through. */
+  indexUnblocked(): void {
+    if (--this.#blockedSends > 0 || !this.#troubles.delete('index_blocked')) return;
+    this.#blocked = undefined;
+    this.#log.info({}, 'Elasticsearch output: the write block is gone; records flow again');
+  }
+
+  /** A body whose connection keeps being reset while the server answers: logged the first time only. */
+  splitAfterResets(host: string, records: number, bytes: number, failures: number): void {
+    if (this.#splitAfterResetsLogged) return;
+    this.#splitAfterResetsLogged = true;
+    this.#log.warn(
+      { host, records, bytes, failures },
+      'Elasticsearch output: a request failed on its connection several times in a row while the server answers others (a body above http.max_content_length, answered 413 and reset?); split in halves, and so from now on without a log line',
+    );
   }
 
   clusterUnblocked(): void {

@@ -290,3 +290,20 @@ test('a YAML syntax error does not quote the line that holds a secret', async (t
   const { argv } = await yamlArgs(t, 'elasticsearch_password: hunter2: x\n');
   assert.throws(() => loadConfig(argv, {}), (e: unknown) => e instanceof ConfigError && e.key === '--config' && e.message.includes('line 1') && !e.message.includes('hunter2'));
 });
+
+test('settings that make index names are checked with Elasticsearch\'s index name rules at start-up, naming the key', () => {
+  const es = { ELASTICSEARCH_URL: 'http://es:9200' };
+  assertConfigError([], { ...es, NODETAIL_LOGSTASH_PREFIX: 'Kube' }, 'logstash_prefix (NODETAIL_LOGSTASH_PREFIX)',
+    '"Kube" makes the index name "Kube-1.1.1", which Elasticsearch refuses: an index name must be lowercase');
+  assertConfigError([], { ...es, FLUENT_ELASTICSEARCH_LOGSTASH_PREFIX: '_logs' }, 'logstash_prefix (FLUENT_ELASTICSEARCH_LOGSTASH_PREFIX)',
+    '"_logs" makes the index name "_logs-1.1.1", which Elasticsearch refuses: an index name must not start with -, _ or +');
+  assertConfigError([], { ...es, NODETAIL_LOGSTASH_DATEFORMAT: '%Y/%m/%d' }, 'logstash_dateformat (NODETAIL_LOGSTASH_DATEFORMAT)',
+    '"%Y/%m/%d" makes the index name "logstash-1/1/1", which Elasticsearch refuses: an index name must not contain \\ / * ? " < > | , # or a space');
+  assertConfigError([], { ...es, NODETAIL_DATA_STREAM_DATASET: 'my app' }, 'data_stream_dataset (NODETAIL_DATA_STREAM_DATASET)',
+    '"my app" makes the index name "logs-my app-default", which Elasticsearch refuses: an index name must not contain \\ / * ? " < > | , # or a space');
+  assertConfigError([], { ...es, NODETAIL_DATA_STREAM_NAMESPACE: 'Prod#1' }, 'data_stream_namespace (NODETAIL_DATA_STREAM_NAMESPACE)',
+    '"Prod#1" makes the index name "logs-kubernetes-Prod#1", which Elasticsearch refuses: an index name must be lowercase');
+  // Valid names, and names that do not matter without Elasticsearch, pass.
+  assert.equal(loadConfig([], { ...es, NODETAIL_LOGSTASH_PREFIX: 'kube.logs+x', NODETAIL_LOGSTASH_DATEFORMAT: '%Y-%m' }).elasticsearch?.logstashPrefix, 'kube.logs+x');
+  assert.equal(loadConfig([], { NODETAIL_LOGSTASH_PREFIX: 'Kube' }).elasticsearch, undefined);
+});

@@ -7,7 +7,7 @@ import { logFile, logRecord } from './records.ts';
 const doc = (r: LogRecord) => JSON.stringify({ '@timestamp': r.time, message: r.message });
 
 test('deterministic ids: create with _id = idPrefix-offset in base 36, then the document', () => {
-  const encode = createBulkEncoder({ deterministicIds: true, dataStream: false }, () => 'logstash-2024.03.05', doc);
+  const encode = createBulkEncoder({ deterministicIds: true }, () => 'logstash-2024.03.05', doc);
   const file = logFile('abc123');
   assert.equal(
     encode(logRecord(file, 123456789, '2024-03-05T10:00:00Z', 'hello')),
@@ -19,14 +19,14 @@ test('deterministic ids: create with _id = idPrefix-offset in base 36, then the 
   assert.deepEqual(JSON.parse(odd.split('\n')[0] as string), { create: { _index: 'logstash-2024.03.05', _id: 'a"b\\c-z' } });
 });
 
-test('ids off: index action without _id; data streams still get create', () => {
+test('ids off: create without _id, which indices and data streams alike take', () => {
   const r = logRecord(logFile(), 5, '2024-03-05T10:00:00Z', 'm');
-  assert.equal(createBulkEncoder({ deterministicIds: false, dataStream: false }, () => 'i', doc)(r), '{"index":{"_index":"i"}}\n{"@timestamp":"2024-03-05T10:00:00Z","message":"m"}\n');
-  assert.equal(createBulkEncoder({ deterministicIds: false, dataStream: true }, () => 'logs-a-b', doc)(r).split('\n')[0], '{"create":{"_index":"logs-a-b"}}');
+  assert.equal(createBulkEncoder({ deterministicIds: false }, () => 'i', doc)(r), '{"create":{"_index":"i"}}\n{"@timestamp":"2024-03-05T10:00:00Z","message":"m"}\n');
+  assert.equal(createBulkEncoder({ deterministicIds: false }, () => 'logs-a-b', doc)(r).split('\n')[0], '{"create":{"_index":"logs-a-b"}}');
 });
 
 test('the index name follows each record (no stale cache across days)', () => {
-  const encode = createBulkEncoder({ deterministicIds: true, dataStream: false }, (r) => `x-${r.time.slice(0, 10)}`, doc);
+  const encode = createBulkEncoder({ deterministicIds: true }, (r) => `x-${r.time.slice(0, 10)}`, doc);
   const file = logFile('p');
   const first = encode(logRecord(file, 1, '2024-03-05T10:00:00Z'));
   const second = encode(logRecord(file, 2, '2024-03-06T10:00:00Z'));

@@ -19,7 +19,6 @@ test('items: the table of REFERENCE.md section 4, case by case', () => {
     ['create', 400, 'illegal_argument_exception', { kind: 'dead', reason: 'mapping', status: 400, error: err('illegal_argument_exception') }],
     ['create', 404, 'index_not_found_exception', { kind: 'dead', reason: 'index_not_found', status: 404, error: err('index_not_found_exception') }],
     ['create', 429, 'cluster_block_exception', { kind: 'retry', problem: 'cluster_block' }],
-    ['create', 403, 'cluster_block_exception', { kind: 'retry', problem: 'cluster_block' }],
     // No privileges on this index: an operator fixes the role; the item waits, never dropped.
     ['create', 403, 'security_exception', { kind: 'retry', problem: 'unauthorized' }],
     ['create', 401, 'security_exception', { kind: 'retry', problem: 'unauthorized' }],
@@ -27,6 +26,20 @@ test('items: the table of REFERENCE.md section 4, case by case', () => {
   for (const [action, status, type, expected] of cases) {
     assert.deepEqual(classifyItem(action, status, type === undefined ? undefined : err(type)), expected, `${action} ${status} ${type}`);
   }
+});
+
+test('a 403 block an operator set waits for the operator; the flood-stage block (id 12, 403 before 7.x) lifts by itself', () => {
+  const write = err('cluster_block_exception', 'index [logs] blocked by: [FORBIDDEN/8/index write (api)];');
+  assert.deepEqual(classifyItem('create', 403, write), { kind: 'retry', problem: 'index_blocked', error: write });
+  const readOnly = err('cluster_block_exception', 'index [logs] blocked by: [FORBIDDEN/5/index read-only (api)];');
+  assert.deepEqual(classifyItem('create', 403, readOnly), { kind: 'retry', problem: 'index_blocked', error: readOnly });
+  const flood = err('cluster_block_exception', 'index [logs] blocked by: [FORBIDDEN/12/index read-only / allow delete (api)];');
+  assert.deepEqual(classifyItem('create', 403, flood), { kind: 'retry', problem: 'cluster_block' });
+  const body = (reason: string) => JSON.stringify({ error: { type: 'cluster_block_exception', reason }, status: 403 });
+  const cluster = classifyBulkResponse(403, undefined, body('blocked by: [FORBIDDEN/6/cluster read-only (api)];'), 2, () => 'create');
+  assert.deepEqual([cluster.kind, 'problem' in cluster && cluster.problem], ['retry', 'index_blocked']);
+  const oldFlood = classifyBulkResponse(403, undefined, body('index [logs] blocked by: [FORBIDDEN/12/index read-only / allow delete (api)];'), 2, () => 'create');
+  assert.deepEqual([oldFlood.kind, 'problem' in oldFlood && oldFlood.problem], ['retry', 'cluster_block']);
 });
 
 test('a 2xx answer with errors:false is all delivered without walking the items', () => {
@@ -75,7 +88,6 @@ test('request-level answers', () => {
   };
   assert.deepEqual(kind(429, es(429, 'es_rejected_execution_exception'), 2000), ['retry', 'too_many_requests', true, 2000]);
   assert.deepEqual(kind(429, es(429, 'cluster_block_exception')), ['retry', 'cluster_block', true, undefined]);
-  assert.deepEqual(kind(403, es(403, 'cluster_block_exception')), ['retry', 'cluster_block', true, undefined]);
   for (const s of [500, 502, 503, 504]) assert.deepEqual(kind(s, ''), ['retry', 'server_error', true, undefined]);
   assert.deepEqual(kind(413, ''), ['split', 'too_large', undefined, undefined]);
   assert.deepEqual(kind(400, es(400, 'x_content_parse_exception')), ['split', 'bad_request', undefined, undefined]);
@@ -89,4 +101,17 @@ test('request-level answers', () => {
   assert.deepEqual(kind(404, ''), ['stuck', undefined, undefined, undefined]);
   const unauthorized = classifyBulkResponse(401, undefined, es(401, 'security_exception'), 1, () => 'create');
   assert.deepEqual(unauthorized, { kind: 'unauthorized', status: 401, error: { type: 'security_exception', reason: 'why' } });
+});
+
+test('failure store (Elasticsearch 9): a 201 with failure_store "used" is set aside, not delivered; searched for only where one can be in use', () => {
+  const body = JSON.stringify({ errors: false, took: 2, items: [{ create: { _index: 'x', _id: 'a', status: 201 } }, { create: { _index: '.fs-logs-a-b-2026.01.01-000001', _id: 'b', status: 201, failure_store: 'used' } }] });
+  assert.deepEqual(classifyBulkResponse(200, undefined, body, 2, () => 'create', true), {
+    kind: 'items',
+    allDelivered: false,
+    items: [
+      { kind: 'delivered', replay: false },
+      { kind: 'dead', reason: 'failure_store', status: 201, error: { type: 'failure_store', reason: "the data stream's mappings refused the document; stored in its failure store index [.fs-logs-a-b-2026.01.01-000001]" } },
+    ],
+  });
+  assert.deepEqual(classifyBulkResponse(200, undefined, body, 2, () => 'create', false), { kind: 'items', items: [], allDelivered: true });
 });
