@@ -33,6 +33,13 @@ export interface Pipeline {
 /** A batch at least this share full is sent as soon as the readers have caught up. */
 const CAUGHT_UP_FLUSH_SHARE = 0.25;
 
+/**
+ * The globs' root folders are looked at this many times per poll interval (250 ms by default):
+ * a short-lived pod's log can be gone (the kubelet's garbage collection) a second after its last
+ * line, and a stat of two folders costs next to nothing.
+ */
+const ROOT_POLLS_PER_POLL = 4;
+
 /** How long deliveries may make no progress while the output says it is fine before /healthz fails. */
 const WEDGED_AFTER_MS = 5 * 60_000;
 
@@ -93,12 +100,14 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
       if (batcher.filled(CAUGHT_UP_FLUSH_SHARE) && manager.backlogBytes() === 0) batcher.flush();
       if (bytes > 0 && encoded > 0) tailer.encodedPerByte = Math.max(1, encoded / bytes);
     },
+    onMoved: () => discovery.rescanSoon(),
   });
 
   const discovery = new Discovery({
     include: config.paths,
     exclude: config.excludePaths,
     rescanIntervalMs: config.rescanIntervalMs,
+    rootPollIntervalMs: Math.max(50, Math.round(config.pollIntervalMs / ROOT_POLLS_PER_POLL)),
     log,
     onPaths: (paths, initial) => manager.reconcile(paths, initial),
     onChange: (path) => manager.changed(path),

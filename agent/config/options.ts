@@ -66,9 +66,9 @@ export const OPTIONS = [
   { key: 'buffer_max_bytes', env: ['NODETAIL_BUFFER_MAX_BYTES'], type: bytes(1048576), default: '8MiB',
     help: 'Memory budget: bytes read but not yet acknowledged by the output. When it is spent, reading pauses; the files on disk are the buffer.' },
   { key: 'poll_interval_ms', env: ['NODETAIL_POLL_INTERVAL_MS'], type: int(50, 60000), default: '1000',
-    help: 'How often open files are checked for new data when no watch event came; a file that does not grow is checked less and less often, down to every 10 intervals.' },
+    help: 'How often open files are checked for new data and for rotation (their path naming another file) when no watch event came; a file that does not grow is checked less and less often, down to every 10 intervals. The globs\' root folders are checked for new files 4 times per interval.' },
   { key: 'rescan_interval_ms', env: ['NODETAIL_RESCAN_INTERVAL_MS'], type: int(100, 600000), default: '30000',
-    help: 'How often the glob patterns are expanded again. Watch events on the globs\' folders and on the folders of the files being read trigger a rescan at once; this bounds the delay when events are lost (inotify limits).' },
+    help: 'How often the glob patterns are expanded again, as a last resort. A change in the globs\' root folders (seen by watch events, or by their polling) and a rotation seen by the file poll trigger a rescan at once.' },
   { key: 'rotate_wait_ms', env: ['NODETAIL_ROTATE_WAIT_MS'], type: int(0, 600000), default: '5000',
     help: 'How long a rotated or deleted file is kept open after it was read to its end without growing, for writes that were still on their way.' },
   // -- state

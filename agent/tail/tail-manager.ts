@@ -39,6 +39,8 @@ export interface TailManagerOptions {
   readonly onRecord: (tailer: Tailer, record: LogRecord) => void;
   /** After the records of one read of a file (`bytes` 0: of its unfinished end, once it is finished). */
   readonly onRead: (tailer: Tailer, records: number, bytes: number) => void;
+  /** A followed path now names another file or none (a rotation, a deletion): discovery should look again. */
+  readonly onMoved: () => void;
 }
 
 /**
@@ -140,8 +142,10 @@ export class TailManager {
     for (const [path, tailer] of byPath) this.#byPath.set(path, tailer);
     const matched = new Set(paths);
     for (const path of this.#problemPaths.keys()) if (!matched.has(path)) this.#problemPaths.delete(path);
+    const rotatedIn = new Set<string>();
     for (const tailer of this.#tailers.values()) {
       if (tailer.state === 'following' && !seen.has(tailer.key)) {
+        rotatedIn.add(dirname(tailer.path));
         tailer.state = 'draining';
         tailer.lastGrowth = Date.now();
         this.#o.observer.fileEvent(tailer.source, 'rotated');
@@ -150,15 +154,19 @@ export class TailManager {
       }
     }
     if (initial) await this.#adoptRotated();
-    else if (Date.now() - this.#lastPrune > PRUNE_INTERVAL_MS) {
+    // A file rotated twice between two looks (fast writers, no watch events) was never followed
+    // under its live name: it is found beside the one that was, before the kubelet compresses it.
+    else if (rotatedIn.size > 0) await this.#adoptSiblings(rotatedIn, false);
+    if (!initial && Date.now() - this.#lastPrune > PRUNE_INTERVAL_MS) {
       this.#lastPrune = Date.now();
       await this.#pruneCheckpoints();
     }
   }
 
   /**
-   * Checks every open file for growth or truncation, and closes drained files. Runs every
-   * poll interval, so a lost watch event costs latency, never data.
+   * Checks every open file for growth, truncation, and a path that no longer leads to it (a
+   * rotation), and closes drained files. Runs every poll interval, so a lost watch event costs
+   * latency, never data.
    */
   async poll(): Promise<void> {
     if (this.#polling || this.#stopped) return;
@@ -170,10 +178,13 @@ export class TailManager {
       // Offsets from before the stats: the pump keeps reading meanwhile, and a size taken before
       // a read must not be compared with the offset after it (a false truncation).
       const offsets = due.map((t) => t.offset);
-      const sizes = await settleAll(due, (t) => t.stat());
+      const looks = await settleAll(due, (t) => t.look());
+      let moved = false;
       for (const [i, tailer] of due.entries()) {
-        const size = sizes[i];
-        if (typeof size !== 'number' || tailer.state === 'closed' || this.#finished.has(tailer)) continue;
+        const look = looks[i];
+        if (look === undefined || look instanceof Error || tailer.state === 'closed' || this.#finished.has(tailer)) continue;
+        const size = look.size;
+        if (look.moved) moved = true;
         // Back off while idle (with jitter, so thousands of idle files do not poll in step);
         // growth or a watch event brings a file back to the base interval.
         tailer.pollEvery = Math.min(Math.max(tailer.pollEvery * 2, base), base * IDLE_POLL_FACTOR);
@@ -201,6 +212,7 @@ export class TailManager {
         }
       }
       this.#closeAcknowledged();
+      if (moved) this.#o.onMoved();
     } finally {
       this.#polling = false;
     }
@@ -349,22 +361,31 @@ export class TailManager {
     for (const tailer of this.#tailers.values()) dirs.add(dirname(tailer.path));
     for (const [, checkpoint] of this.#o.store.entries()) dirs.add(dirname(checkpoint.path));
     // The very first start (not a start after a corrupt checkpoint file, which reads all again).
-    const first = this.#o.store.fresh && !this.#o.store.recovered;
+    await this.#adoptSiblings(dirs, this.#o.store.fresh && !this.#o.store.recovered);
+    await this.#pruneCheckpoints();
+  }
+
+  /**
+   * Opens, to read them to their end, the files in `dirs` that are not open and hold unread bytes:
+   * known ones from their checkpoint, unknown container logs from their head (`first`: the very
+   * first start, where `read_from` decides). A drained file keeps its checkpoint at its end while
+   * it exists, so nothing is read twice.
+   */
+  async #adoptSiblings(dirs: Iterable<string>, first: boolean): Promise<void> {
     for (const dir of dirs) {
       for (const [key, { path, size }] of await filesByKey(dir)) {
-        if (this.#tailers.has(key)) continue;
+        if (this.#tailers.has(key) || this.#stopped) continue;
         const checkpoint = this.#o.store.get(key);
         // Known files of any name (a host log's syslog.1, messages-20240101): finish them if unread bytes remain.
         if (checkpoint !== undefined ? checkpoint.offset >= size : !isContainerLog(path)) continue;
         const tailer = checkpoint !== undefined
           ? await this.#open(path, false, checkpoint)
           : await this.#open(path, first, first ? undefined : 'head');
-        if (tailer === undefined) continue;
+        if (tailer === undefined || tailer.state !== 'following') continue;
         tailer.state = 'draining';
         this.#o.log.info({ path, offset: tailer.offset }, 'reading a container log that is no longer linked (rotated, or from before a restart) to its end');
       }
     }
-    await this.#pruneCheckpoints();
   }
 
   /**

@@ -1,4 +1,4 @@
-import { fstat } from 'node:fs';
+import { fstat, stat } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { AckTracker } from '../checkpoint/ack-tracker.ts';
 import type { Checkpoint } from '../checkpoint/checkpoint-store.ts';
@@ -7,7 +7,7 @@ import type { LogFile, SourceKind } from '../core/record.ts';
 import { createDecoder } from '../decode/create-decoder.ts';
 import { detectFormat } from '../decode/detect-format.ts';
 import type { FileDescription } from '../enrich/path-metadata.ts';
-import { FINGERPRINT_BYTES, fingerprintOf, idPrefixOf } from './file-identity.ts';
+import { FINGERPRINT_BYTES, fileKey, fingerprintOf, idPrefixOf } from './file-identity.ts';
 import { LineSplitter, type OnLine } from './line-splitter.ts';
 
 /** How much of a file's start is read to tell its format: a whole docker 16 KiB chunk, escaped. */
@@ -181,6 +181,20 @@ export class Tailer {
   /** The file's size now (the callback API: a third of FileHandle.stat's cost, for thousands of polls). */
   stat(): Promise<number> {
     return new Promise((resolve, reject) => fstat(this.#fh.fd, (err, st) => (err ? reject(err) : resolve(st.size))));
+  }
+
+  /**
+   * The file's size now, and whether its path still leads to it. A followed file is looked at
+   * through its path, so a rotation is seen at the next poll whether or not a watch event came:
+   * when the path names another file or none (renamed, deleted), `moved` says so and the size
+   * comes from the open descriptor. One stat either way while the path holds.
+   */
+  async look(): Promise<{ size: number; moved: boolean }> {
+    if (this.state !== 'following') return { size: await this.stat(), moved: false };
+    const size = await new Promise<number | undefined>((resolve) => {
+      stat(this.path, (err, st) => resolve(err === null && fileKey(st.dev, st.ino) === this.key ? st.size : undefined));
+    });
+    return size === undefined ? { size: await this.stat(), moved: true } : { size, moved: false };
   }
 
   async close(): Promise<void> {
