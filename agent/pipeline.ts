@@ -76,6 +76,7 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
     readChunkBytes: config.readChunkBytes,
     pollIntervalMs: config.pollIntervalMs,
     rotateWaitMs: config.rotateWaitMs,
+    partialWaitMs: config.partialWaitMs,
     store,
     budget,
     observer,
@@ -153,7 +154,9 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
     tailer.reported.add(problem);
     log.warn({ path: tailer.path, offset: record.offset, reason: problem }, record.truncated
       ? `record longer than max_record_bytes (${config.maxRecordBytes}): truncated and flagged (reported once per file)`
-      : 'line does not match the file\'s format: shipped as it is, flagged (reported once per file)');
+      : problem === 'incomplete'
+        ? `the end of a partial record never came within partial_wait_ms (${config.partialWaitMs}): shipped as it is, flagged (reported once per file)`
+        : 'line does not match the file\'s format: shipped as it is, flagged (reported once per file)');
   }
 
   async function persist(): Promise<void> {

@@ -71,6 +71,8 @@ export const OPTIONS = [
     help: 'How often the glob patterns are expanded again, as a last resort. A change in the globs\' root folders (seen by watch events, or by their polling) and a rotation seen by the file poll trigger a rescan at once.' },
   { key: 'rotate_wait_ms', env: ['NODETAIL_ROTATE_WAIT_MS'], type: int(0, 600000), default: '5000',
     help: 'How long a rotated or deleted file is kept open after it was read to its end without growing, for writes that were still on their way.' },
+  { key: 'partial_wait_ms', env: ['NODETAIL_PARTIAL_WAIT_MS'], type: int(100, 600000), default: '5000',
+    help: 'How long a CRI partial line (P) waits for its F, or a docker 16 KiB chunk for its last chunk, once the file is read to its end; then what was joined ships, flagged incomplete, and the file\'s checkpoint moves past it.' },
   // -- state
   { key: 'state_dir', env: ['NODETAIL_STATE_DIR'], type: str, default: '/var/lib/nodetail',
     help: 'Directory for checkpoints and dead letters (a hostPath in Kubernetes, so they survive the pod).' },

@@ -27,8 +27,8 @@ export abstract class JoiningDecoder<J extends Joiner> implements Decoder {
     return first < 0 ? undefined : first;
   }
 
-  flush(_readTime: string, emit: Emit): void {
-    this.joiners.flush(this.file, this.seen, emit);
+  flush(_readTime: string, emit: Emit, incomplete = false): void {
+    this.joiners.flush(this.file, this.seen, emit, incomplete ? 'incomplete' : undefined);
   }
 
   /** A line that is not in the file's format ships as it is, flagged; records being joined are left alone. */

@@ -28,6 +28,8 @@ export interface TailManagerOptions {
   readonly readChunkBytes: number;
   readonly pollIntervalMs: number;
   readonly rotateWaitMs: number;
+  /** How long a record being joined (CRI `P`, docker chunk) may wait for its end once the file is read to its end. */
+  readonly partialWaitMs: number;
   readonly store: CheckpointStore;
   readonly budget: ByteBudget;
   readonly observer: InputObserver;
@@ -204,6 +206,10 @@ export class TailManager {
           tailer.pollEvery = base;
           tailer.nextPoll = now + base / 2;
         }
+        if (this.#waitedTooLong(tailer, size, now)) {
+          tailer.pollEvery = base;
+          tailer.nextPoll = now + base;
+        }
         // Drained: read to its end, or never a complete first line to read (nothing to ship).
         const drained = size <= tailer.offset || tailer.file === undefined;
         if (size > tailer.offset && (grew || tailer.file !== undefined)) this.#schedule(tailer);
@@ -216,6 +222,23 @@ export class TailManager {
     } finally {
       this.#polling = false;
     }
+  }
+
+  /**
+   * A record whose end never came (a CRI `P` without its `F`, a docker chunk without its last)
+   * would hold the file's checkpoint for ever, and every restart would send all after it again.
+   * Once the file is read to its end and the record has waited `partial_wait_ms`, it ships as it
+   * is, flagged. True while one is waiting, so the file is polled at the base interval meanwhile.
+   */
+  #waitedTooLong(tailer: Tailer, size: number, now: number): boolean {
+    const joining = tailer.joining() ?? -1;
+    if (joining !== tailer.waiting.offset) tailer.waiting = { offset: joining, since: now };
+    if (joining < 0) return false;
+    if (size > tailer.offset || this.#ready.has(tailer) || now - tailer.waiting.since < this.#o.partialWaitMs) return true;
+    const records = tailer.flushIncomplete();
+    if (records > 0) this.#o.onRead(tailer, records, 0);
+    tailer.waiting = { offset: -1, since: now };
+    return false;
   }
 
   /** A tailer's acknowledged offset moved: close it if it was finished and is now fully acknowledged. */

@@ -81,6 +81,8 @@ export class Tailer {
   encodedPerByte = 2;
   /** UTF-8 bytes of the items its records became since its last read was accounted for (by the pipeline). */
   encoded = 0;
+  /** A record being joined (its offset) and since when it waits for its end: see TailManager's partial_wait_ms. */
+  waiting = { offset: -1, since: 0 };
   /** When the poll looks at this file next, and its current interval (backs off while idle). */
   nextPoll = 0;
   pollEvery = 0;
@@ -160,6 +162,20 @@ export class Tailer {
     this.#emitted = 0;
     this.#splitter.finish(this.#offset, this.#onLine);
     this.#decoder.flush(this.#readTime, this.#emit);
+    return this.#emitted;
+  }
+
+  /** File offset of a record whose parts are still being joined (a CRI `P` waiting for its `F`), if any. */
+  joining(): number | undefined {
+    return this.#decoder?.pending();
+  }
+
+  /** The record being joined will not be finished in time: emitted as it is, flagged incomplete; returns how many. */
+  flushIncomplete(): number {
+    if (this.#decoder === undefined) return 0;
+    this.#readTime = new Date().toISOString();
+    this.#emitted = 0;
+    this.#decoder.flush(this.#readTime, this.#emit, true);
     return this.#emitted;
   }
 
