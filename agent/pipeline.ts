@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ByteBudget } from './batch/byte-budget.ts';
 import { Batcher, type ClosedBatch } from './batch/batcher.ts';
 import { CheckpointStore } from './checkpoint/checkpoint-store.ts';
+import { lockStateDir, type StateDirLock } from './checkpoint/state-dir-lock.ts';
 import type { Config } from './config/load-config.ts';
 import { ConfigError, ShutdownError } from './core/errors.ts';
 import type { Log } from './core/log.ts';
@@ -56,6 +57,7 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
   let checkpointOk = true;
   let lastProgress = Date.now();
   let checkpointTimer: NodeJS.Timeout | undefined;
+  let lock: StateDirLock | undefined;
   let stopping = false;
 
   const batcher = new Batcher<Tailer>({
@@ -187,6 +189,7 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
   return {
     state,
     async start() {
+      lock = await lockStateDir(config.stateDir, log);
       try {
         await store.load();
       } catch (err) {
@@ -209,6 +212,7 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
       clearInterval(checkpointTimer);
       await persist();
       await manager.close();
+      await lock?.release();
     },
     ready() {
       const reasons: string[] = [];
