@@ -19,6 +19,9 @@ export abstract class Joiner {
     this.time = time;
   }
 
+  /** Bytes of the parts held. */
+  abstract held(): number;
+
   /** The joined message; the joiner is idle again afterwards. */
   abstract finish(): MessageText;
 

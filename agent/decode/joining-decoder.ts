@@ -27,6 +27,10 @@ export abstract class JoiningDecoder<J extends Joiner> implements Decoder {
     return first < 0 ? undefined : first;
   }
 
+  heldBytes(): number {
+    return this.joiners.stdout.held() + this.joiners.stderr.held();
+  }
+
   flush(_readTime: string, emit: Emit, incomplete = false): void {
     this.joiners.flush(this.file, this.seen, emit, incomplete ? 'incomplete' : undefined);
   }

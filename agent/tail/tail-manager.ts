@@ -196,6 +196,7 @@ export class TailManager {
           this.#o.log.warn({ path: tailer.path, size, offset: tailer.offset }, 'file truncated (copytruncate?): reading it again from the start');
           this.#o.observer.fileEvent(tailer.source, 'truncated');
           tailer.truncated();
+          this.#countHeld(tailer);
           tailer.size = size;
           this.#schedule(tailer);
           continue;
@@ -236,6 +237,7 @@ export class TailManager {
     if (joining < 0) return false;
     if (size > tailer.offset || this.#ready.has(tailer) || now - tailer.waiting.since < this.#o.partialWaitMs) return true;
     const records = tailer.flushIncomplete();
+    this.#countHeld(tailer);
     if (records > 0) this.#o.onRead(tailer, records, 0);
     tailer.waiting = { offset: -1, since: now };
     return false;
@@ -264,6 +266,33 @@ export class TailManager {
     if (this.#stopped || tailer.state === 'closed' || this.#finished.has(tailer)) return;
     this.#ready.add(tailer);
     if (!this.#pumping) void this.#pump();
+    // The pump waits for room, and this file can make some by finishing its held line.
+    else if (this.#paused && tailer.heldCounted > 0) this.#o.budget.wakeAll();
+  }
+
+  /**
+   * Bytes held for an unfinished line or a record being joined count in the budget like bytes
+   * read (hundreds of files each in the middle of a long line were hundreds of MB outside it).
+   */
+  #countHeld(tailer: Tailer): void {
+    const held = tailer.heldBytes();
+    const budget = this.#o.budget;
+    if (held > tailer.heldCounted) budget.take(held - tailer.heldCounted);
+    else if (held < tailer.heldCounted) budget.release(tailer.heldCounted - held);
+    tailer.heldCounted = held;
+  }
+
+  /**
+   * With the budget spent, a file that holds part of a line is still read: finishing the line is
+   * what gives its bytes back (otherwise files holding partial lines could fill the budget and
+   * wait for room that only they can make). The one holding most, so one line at a time is
+   * finished and the budget is overrun by at most one record (max_record_bytes) and one read.
+   * Undefined when none is ready.
+   */
+  #holderReady(): Tailer | undefined {
+    let most: Tailer | undefined;
+    for (const tailer of this.#ready) if (tailer.heldCounted > (most?.heldCounted ?? 0)) most = tailer;
+    return most;
   }
 
   async #pump(): Promise<void> {
@@ -271,21 +300,29 @@ export class TailManager {
     try {
       const budget = this.#o.budget;
       while (this.#ready.size > 0 && !this.#stopped) {
-        const tailer = this.#ready.values().next().value as Tailer;
+        let tailer = this.#ready.values().next().value as Tailer;
         // Read no more than what, once encoded, fits the room left in the budget; when not even a
-        // small read fits, wait for acknowledgements to make room (the files on disk are the buffer).
+        // small read fits, wait for acknowledgements to make room (the files on disk are the buffer),
+        // reading on only the files that hold part of a line (see #holderReady).
         const smallest = Math.min(MIN_READ_BYTES * tailer.encodedPerByte, budget.limit / 4);
         const room = budget.limit - budget.held();
-        if (room < smallest) {
-          this.#paused = true;
-          await budget.room(smallest);
-          this.#paused = false;
-          continue;
+        let size: number;
+        if (room >= smallest) {
+          // A margin of a quarter over the last chunk's expansion: the next chunk's lines may be shorter.
+          size = Math.min(this.#buf.length, Math.max(MIN_READ_BYTES, Math.floor(room / (tailer.encodedPerByte * 1.25))));
+        } else {
+          const holder = this.#holderReady();
+          if (holder === undefined) {
+            this.#paused = true;
+            await budget.room(smallest);
+            this.#paused = false;
+            continue;
+          }
+          tailer = holder;
+          size = this.#buf.length;
         }
         this.#ready.delete(tailer);
         if (tailer.state === 'closed') continue;
-        // A margin of a quarter over the last chunk's expansion: the next chunk's lines may be shorter.
-        const size = Math.min(this.#buf.length, Math.max(MIN_READ_BYTES, Math.floor(room / (tailer.encodedPerByte * 1.25))));
         let result: { records: number; bytes: number };
         try {
           result = await tailer.read(size === this.#buf.length ? this.#buf : this.#buf.subarray(0, size));
@@ -296,6 +333,7 @@ export class TailManager {
         // Bytes read mean the file grew since the last look, whoever noticed it: rotate_wait counts from here.
         if (result.bytes > 0) tailer.lastGrowth = Date.now();
         if (result.records > 0 || result.bytes > 0) this.#o.onRead(tailer, result.records, result.bytes);
+        this.#countHeld(tailer);
         // A full read means there is probably more: go round the other files first, then read on.
         if (result.bytes === size) this.#schedule(tailer);
       }
@@ -431,6 +469,7 @@ export class TailManager {
   #finish(tailer: Tailer): void {
     this.#finished.add(tailer);
     const records = tailer.finish();
+    this.#countHeld(tailer);
     if (records > 0) this.#o.onRead(tailer, records, 0);
     this.#closeAcknowledged();
   }
@@ -440,6 +479,8 @@ export class TailManager {
       if (tailer.acks.inFlight() > 0) continue;
       this.#finished.delete(tailer);
       this.#tailers.delete(tailer.key);
+      this.#o.budget.release(tailer.heldCounted);
+      tailer.heldCounted = 0;
       // Its checkpoint (now at its end) stays until the file leaves the disk: see #pruneCheckpoints.
       this.#o.observer.fileEvent(tailer.source, 'closed');
       this.#o.log.debug({ path: tailer.path }, 'file closed');

@@ -81,6 +81,8 @@ export class Tailer {
   encodedPerByte = 2;
   /** UTF-8 bytes of the items its records became since its last read was accounted for (by the pipeline). */
   encoded = 0;
+  /** What `heldBytes` was when the budget last counted it (by the TailManager). */
+  heldCounted = 0;
   /** A record being joined (its offset) and since when it waits for its end: see TailManager's partial_wait_ms. */
   waiting = { offset: -1, since: 0 };
   /** When the poll looks at this file next, and its current interval (backs off while idle). */
@@ -163,6 +165,11 @@ export class Tailer {
     this.#splitter.finish(this.#offset, this.#onLine);
     this.#decoder.flush(this.#readTime, this.#emit);
     return this.#emitted;
+  }
+
+  /** Memory held for the unfinished line and for records being joined. */
+  heldBytes(): number {
+    return this.#splitter.heldBytes() + (this.#decoder?.heldBytes() ?? 0);
   }
 
   /** File offset of a record whose parts are still being joined (a CRI `P` waiting for its `F`), if any. */
