@@ -110,6 +110,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Node's default for SIGHUP is to exit at once (129), offsets unsaved. There is nothing to reload
+  // (configuration is read at start): ignored, so a closed terminal or a stray `kill -HUP` is harmless.
+  process.on('SIGHUP', () => logger.warn({ signal: 'SIGHUP' }, 'SIGHUP ignored: nothing is reloaded; restart the agent to apply a new configuration'));
 
   await pods?.start();
   // Read once this node's pods are known (or after a short wait): lines already on disk then get
