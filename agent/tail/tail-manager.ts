@@ -286,8 +286,8 @@ export class TailManager {
    * With the budget spent, a file that holds part of a line is still read: finishing the line is
    * what gives its bytes back (otherwise files holding partial lines could fill the budget and
    * wait for room that only they can make). The one holding most, so one line at a time is
-   * finished and the budget is overrun by at most one record (max_record_bytes) and one read.
-   * Undefined when none is ready.
+   * finished, and read only up to the end of that line (no new one is started): the budget is
+   * overrun by at most one record (max_record_bytes). Undefined when none is ready.
    */
   #holderReady(): Tailer | undefined {
     let most: Tailer | undefined;
@@ -307,6 +307,7 @@ export class TailManager {
         const smallest = Math.min(MIN_READ_BYTES * tailer.encodedPerByte, budget.limit / 4);
         const room = budget.limit - budget.held();
         let size: number;
+        let holding = false;
         if (room >= smallest) {
           // A margin of a quarter over the last chunk's expansion: the next chunk's lines may be shorter.
           size = Math.min(this.#buf.length, Math.max(MIN_READ_BYTES, Math.floor(room / (tailer.encodedPerByte * 1.25))));
@@ -320,12 +321,13 @@ export class TailManager {
           }
           tailer = holder;
           size = this.#buf.length;
+          holding = true;
         }
         this.#ready.delete(tailer);
         if (tailer.state === 'closed') continue;
         let result: { records: number; bytes: number };
         try {
-          result = await tailer.read(size === this.#buf.length ? this.#buf : this.#buf.subarray(0, size));
+          result = await tailer.read(size === this.#buf.length ? this.#buf : this.#buf.subarray(0, size), holding);
         } catch (err) {
           this.#fileProblem(tailer, 'unreadable', err);
           continue;
@@ -335,7 +337,8 @@ export class TailManager {
         if (result.records > 0 || result.bytes > 0) this.#o.onRead(tailer, result.records, result.bytes);
         this.#countHeld(tailer);
         // A full read means there is probably more: go round the other files first, then read on.
-        if (result.bytes === size) this.#schedule(tailer);
+        // (A read that finished a held line stopped there: the rest waits for room like any file's.)
+        if (result.bytes === size || (holding && result.bytes > 0)) this.#schedule(tailer);
       }
     } finally {
       this.#pumping = false;

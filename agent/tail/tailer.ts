@@ -142,13 +142,19 @@ export class Tailer {
   /**
    * Reads one chunk into `buf` and decodes it, emitting its records. Returns how many records
    * (none at the end of the file) and how many bytes were read; `buf` may be reused once this returns.
+   * `toLineEnd`: take no more than the end of the first line (the rest is read again later), to
+   * finish a held line without starting another.
    */
-  async read(buf: Buffer): Promise<{ records: number; bytes: number }> {
+  async read(buf: Buffer, toLineEnd = false): Promise<{ records: number; bytes: number }> {
     // A truncation noticed while a read is on its way makes that read's bytes stale: drop them.
     const generation = this.#generation;
     if (this.#file === undefined && !(await this.#identify())) return NOTHING;
-    const { bytesRead } = await this.#fh.read(buf, 0, buf.length, this.#offset);
+    let { bytesRead } = await this.#fh.read(buf, 0, buf.length, this.#offset);
     if (bytesRead === 0 || generation !== this.#generation) return NOTHING;
+    if (toLineEnd) {
+      const nl = buf.indexOf(10);
+      if (nl >= 0 && nl < bytesRead) bytesRead = nl + 1;
+    }
     this.#readTime = new Date().toISOString();
     this.#emitted = 0;
     this.#splitter.push(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead), this.#offset, this.#onLine);
