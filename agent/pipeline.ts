@@ -13,6 +13,7 @@ import { Discovery } from './discover/discovery.ts';
 import type { DocumentEncoder } from './enrich/document-encoder.ts';
 import { TailManager } from './tail/tail-manager.ts';
 import type { Tailer } from './tail/tailer.ts';
+import type { Liveness } from './server/liveness.ts';
 
 export interface PipelineDeps {
   readonly log: Log;
@@ -20,6 +21,8 @@ export interface PipelineDeps {
   readonly sink: Sink;
   readonly documents: DocumentEncoder;
   readonly podCacheSize: () => number;
+  /** Told of every acknowledgement; the output's requests tell it too (see main.ts). */
+  readonly liveness: Liveness;
 }
 
 export interface Pipeline {
@@ -41,9 +44,6 @@ const CAUGHT_UP_FLUSH_SHARE = 0.25;
  */
 const ROOT_POLLS_PER_POLL = 4;
 
-/** How long deliveries may make no progress while the output says it is fine before /healthz fails. */
-const WEDGED_AFTER_MS = 5 * 60_000;
-
 /**
  * The only place that wires the stages: discover → tail → decode → (enrich+encode) batch →
  * sink → acknowledge → checkpoint, with the byte budget closing the loop from the sink's
@@ -55,7 +55,6 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
   const store = new CheckpointStore(config.stateDir, log);
   const inFlight = new Set<ClosedBatch<Tailer>>();
   let checkpointOk = true;
-  let lastProgress = Date.now();
   let checkpointTimer: NodeJS.Timeout | undefined;
   let lock: StateDirLock | undefined;
   let stopping = false;
@@ -135,7 +134,7 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
     inFlight.delete(batch);
     budget.release(batch.bytes);
     batcher.recycle(batch);
-    lastProgress = Date.now();
+    deps.liveness.moved();
     for (const { file: tailer, tracker, segment } of batch.segments) {
       tracker.ack(segment);
       const checkpoint = tracker === tailer.acks ? tailer.checkpoint(tracker.acked) : undefined;
@@ -216,15 +215,12 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
     },
     ready() {
       const reasons: string[] = [];
-      if (!sink.ready()) reasons.push(`output ${sink.name} is not reachable or refuses us`);
+      if (!sink.ready()) reasons.push(`output ${sink.name} is not reachable or refuses us (credentials, a cluster block, 429s or 5xx: see the self-log)`);
       if (!checkpointOk) reasons.push(`checkpoints cannot be written to ${config.stateDir}`);
       return { ok: reasons.length === 0, reasons };
     },
     health() {
-      if (inFlight.size > 0 && sink.ready() && Date.now() - lastProgress > WEDGED_AFTER_MS) {
-        return { ok: false, reason: `no batch acknowledged for ${Math.round((Date.now() - lastProgress) / 1000)} s although the output is reachable` };
-      }
-      return { ok: true };
+      return deps.liveness.check(inFlight.size > 0);
     },
   };
 }

@@ -111,12 +111,15 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
         ctx.health.answered(reply.host);
         if (outcome.allDelivered) {
           ctx.health.clusterUnblocked();
+          ctx.health.accepted();
           ctx.observer.recordsDelivered(count, pending.body.length);
           ctx.limiter.succeeded();
           return;
         }
         const { again, againFor } = await settleItems(ctx, pending, outcome.items);
         if (!againFor.has('cluster_block')) ctx.health.clusterUnblocked();
+        if (again.ends.length < count) ctx.health.accepted();
+        else if (againFor.has('too_many_requests') || againFor.has('server_error')) ctx.health.refused(reply.host, reply.status);
         if (again.ends.length === 0) {
           ctx.limiter.succeeded();
           return;
@@ -149,6 +152,7 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
           wait = Math.max(ctx.retryMaxBackoffMs, outcome.retryAfterMs ?? 0);
           ctx.health.clusterBlock(reply.host, outcome.error, wait);
         } else {
+          ctx.health.refused(reply.host, reply.status);
           // The server's Retry-After is a floor: it knows better than our guess when it can take more.
           wait = backoff(outcome.retryAfterMs);
         }
