@@ -34,6 +34,8 @@ export class Discovery {
   /** The last (re)arming of the root watches: one at a time, so none is left unclosed. */
   #arming: Promise<void> = Promise.resolve();
   readonly #warned = new Set<string>();
+  /** Folder watches are not tried again before this (the kernel refused one for lack of instances or watches). */
+  #watchesRefusedUntil = 0;
   #timer: NodeJS.Timeout | undefined;
   #debounce: NodeJS.Timeout | undefined;
   #scanning: Promise<void> | undefined;
@@ -148,6 +150,9 @@ export class Discovery {
       watcher.close();
       this.#folderWatchers.delete(dir);
     }
+    // Out of inotify instances or watches: trying every folder again at every scan costs a failed
+    // call each (thousands on a busy node, several scans a second while pods come and go).
+    if (Date.now() < this.#watchesRefusedUntil) return;
     for (const dir of now) {
       if (this.#folderWatchers.has(dir)) continue;
       try {
@@ -162,7 +167,13 @@ export class Discovery {
         this.#folderWatchers.set(dir, watcher);
       } catch (err) {
         // inotify limits, a folder gone meanwhile: the poll and the rescans cover it
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.#watchFailed(err);
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') continue;
+        this.#watchFailed(err);
+        if (code === 'EMFILE' || code === 'ENOSPC') {
+          this.#watchesRefusedUntil = Date.now() + this.#o.rescanIntervalMs;
+          return;
+        }
       }
     }
   }
