@@ -1,17 +1,21 @@
 import pkg from '../package.json' with { type: 'json' };
 import { loadConfig, type Config } from './config/load-config.ts';
 import { ConfigError } from './core/errors.ts';
-import type { PipelineState } from './core/observer.ts';
+import type { Observer, PipelineState } from './core/observer.ts';
 import type { Sink } from './core/sink.ts';
 import { createDocumentEncoder } from './enrich/document-encoder.ts';
 import { createPodCache, type PodCache } from './enrich/pod-cache.ts';
 import { createPipeline, type Pipeline } from './pipeline.ts';
 import { startHttpServer } from './server/http-server.ts';
+import { Liveness } from './server/liveness.ts';
 import { createElasticsearchSink } from './sink/elasticsearch/elasticsearch-sink.ts';
 import { createStdoutSink } from './sink/stdout-sink.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { createMetrics } from './telemetry/metrics.ts';
 import { createRateLimitedLog } from './telemetry/rate-limited-log.ts';
+
+/** How long nothing may move while records wait before /healthz fails (see Liveness). */
+const WEDGED_AFTER_MS = 5 * 60_000;
 
 /** How long start-up waits for the first list of this node's pods before reading files. */
 const POD_SYNC_WAIT_MS = 5000;
@@ -49,7 +53,15 @@ async function main(): Promise<void> {
     podCacheSize: () => pods?.size() ?? 0,
   };
   const metrics = createMetrics({ version: pkg.version, state, sinkName: es === undefined ? 'stdout' : 'elasticsearch' });
-  const observer = metrics.observer;
+  // Every finished output request, whatever its answer, shows the agent is not wedged (/healthz).
+  const liveness = new Liveness(WEDGED_AFTER_MS);
+  const observer: Observer = {
+    ...metrics.observer,
+    request: (seconds, outcome) => {
+      liveness.moved();
+      metrics.observer.request(seconds, outcome);
+    },
+  };
 
   const pods: PodCache | undefined = config.kubernetesMetadata
     ? createPodCache({
@@ -76,7 +88,7 @@ async function main(): Promise<void> {
     : createElasticsearchSink(es, { log: logger.child({ component: 'elasticsearch' }), observer, stateDir: config.stateDir, encodeDocument: documents.encode, schema: config.schema });
   // Problems repeat (a file per container, a retry per second): summarised, never a flood.
   const pipelineLog = createRateLimitedLog(logger, { windowMs: 60_000 });
-  pipeline = createPipeline(config, { log: pipelineLog, observer, sink, documents, podCacheSize: () => pods?.size() ?? 0 });
+  pipeline = createPipeline(config, { log: pipelineLog, observer, sink, documents, podCacheSize: () => pods?.size() ?? 0, liveness });
 
   const running = pipeline;
   const server = await startHttpServer({
@@ -110,6 +122,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Node's default for SIGHUP is to exit at once (129), offsets unsaved. There is nothing to reload
+  // (configuration is read at start): ignored, so a closed terminal or a stray `kill -HUP` is harmless.
+  process.on('SIGHUP', () => logger.warn({ signal: 'SIGHUP' }, 'SIGHUP ignored: nothing is reloaded; restart the agent to apply a new configuration'));
 
   await pods?.start();
   // Read once this node's pods are known (or after a short wait): lines already on disk then get

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ByteBudget } from './batch/byte-budget.ts';
 import { Batcher, type ClosedBatch } from './batch/batcher.ts';
 import { CheckpointStore } from './checkpoint/checkpoint-store.ts';
+import { lockStateDir, type StateDirLock } from './checkpoint/state-dir-lock.ts';
 import type { Config } from './config/load-config.ts';
 import { ConfigError, ShutdownError } from './core/errors.ts';
 import type { Log } from './core/log.ts';
@@ -12,6 +13,7 @@ import { Discovery } from './discover/discovery.ts';
 import type { DocumentEncoder } from './enrich/document-encoder.ts';
 import { TailManager } from './tail/tail-manager.ts';
 import type { Tailer } from './tail/tailer.ts';
+import type { Liveness } from './server/liveness.ts';
 
 export interface PipelineDeps {
   readonly log: Log;
@@ -19,6 +21,8 @@ export interface PipelineDeps {
   readonly sink: Sink;
   readonly documents: DocumentEncoder;
   readonly podCacheSize: () => number;
+  /** Told of every acknowledgement; the output's requests tell it too (see main.ts). */
+  readonly liveness: Liveness;
 }
 
 export interface Pipeline {
@@ -33,8 +37,12 @@ export interface Pipeline {
 /** A batch at least this share full is sent as soon as the readers have caught up. */
 const CAUGHT_UP_FLUSH_SHARE = 0.25;
 
-/** How long deliveries may make no progress while the output says it is fine before /healthz fails. */
-const WEDGED_AFTER_MS = 5 * 60_000;
+/**
+ * The globs' root folders are looked at this many times per poll interval (250 ms by default):
+ * a short-lived pod's log can be gone (the kubelet's garbage collection) a second after its last
+ * line, and a stat of two folders costs next to nothing.
+ */
+const ROOT_POLLS_PER_POLL = 4;
 
 /**
  * The only place that wires the stages: discover → tail → decode → (enrich+encode) batch →
@@ -47,8 +55,8 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
   const store = new CheckpointStore(config.stateDir, log);
   const inFlight = new Set<ClosedBatch<Tailer>>();
   let checkpointOk = true;
-  let lastProgress = Date.now();
   let checkpointTimer: NodeJS.Timeout | undefined;
+  let lock: StateDirLock | undefined;
   let stopping = false;
 
   const batcher = new Batcher<Tailer>({
@@ -69,6 +77,7 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
     readChunkBytes: config.readChunkBytes,
     pollIntervalMs: config.pollIntervalMs,
     rotateWaitMs: config.rotateWaitMs,
+    partialWaitMs: config.partialWaitMs,
     store,
     budget,
     observer,
@@ -93,12 +102,14 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
       if (batcher.filled(CAUGHT_UP_FLUSH_SHARE) && manager.backlogBytes() === 0) batcher.flush();
       if (bytes > 0 && encoded > 0) tailer.encodedPerByte = Math.max(1, encoded / bytes);
     },
+    onMoved: () => discovery.rescanSoon(),
   });
 
   const discovery = new Discovery({
     include: config.paths,
     exclude: config.excludePaths,
     rescanIntervalMs: config.rescanIntervalMs,
+    rootPollIntervalMs: Math.max(50, Math.round(config.pollIntervalMs / ROOT_POLLS_PER_POLL)),
     log,
     onPaths: (paths, initial) => manager.reconcile(paths, initial),
     onChange: (path) => manager.changed(path),
@@ -123,7 +134,7 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
     inFlight.delete(batch);
     budget.release(batch.bytes);
     batcher.recycle(batch);
-    lastProgress = Date.now();
+    deps.liveness.moved();
     for (const { file: tailer, tracker, segment } of batch.segments) {
       tracker.ack(segment);
       const checkpoint = tracker === tailer.acks ? tailer.checkpoint(tracker.acked) : undefined;
@@ -144,7 +155,9 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
     tailer.reported.add(problem);
     log.warn({ path: tailer.path, offset: record.offset, reason: problem }, record.truncated
       ? `record longer than max_record_bytes (${config.maxRecordBytes}): truncated and flagged (reported once per file)`
-      : 'line does not match the file\'s format: shipped as it is, flagged (reported once per file)');
+      : problem === 'incomplete'
+        ? `the end of a partial record never came within partial_wait_ms (${config.partialWaitMs}): shipped as it is, flagged (reported once per file)`
+        : 'line does not match the file\'s format: shipped as it is, flagged (reported once per file)');
   }
 
   async function persist(): Promise<void> {
@@ -175,6 +188,7 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
   return {
     state,
     async start() {
+      lock = await lockStateDir(config.stateDir, log);
       try {
         await store.load();
       } catch (err) {
@@ -197,18 +211,16 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
       clearInterval(checkpointTimer);
       await persist();
       await manager.close();
+      await lock?.release();
     },
     ready() {
       const reasons: string[] = [];
-      if (!sink.ready()) reasons.push(sink.problem?.() ?? `output ${sink.name} is not reachable or refuses us`);
+      if (!sink.ready()) reasons.push(sink.problem?.() ?? `output ${sink.name} is not reachable or refuses us (credentials, a cluster block, 429s or 5xx: see the self-log)`);
       if (!checkpointOk) reasons.push(`checkpoints cannot be written to ${config.stateDir}`);
       return { ok: reasons.length === 0, reasons };
     },
     health() {
-      if (inFlight.size > 0 && sink.ready() && Date.now() - lastProgress > WEDGED_AFTER_MS) {
-        return { ok: false, reason: `no batch acknowledged for ${Math.round((Date.now() - lastProgress) / 1000)} s although the output is reachable` };
-      }
-      return { ok: true };
+      return deps.liveness.check(inFlight.size > 0);
     },
   };
 }

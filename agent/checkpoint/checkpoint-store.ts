@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Log } from '../core/log.ts';
 
@@ -27,11 +27,18 @@ const VERSION = 1;
 const FILE = 'checkpoints.json';
 
 /**
+ * A checkpoint is about 250 bytes: this is hundreds of thousands of files. Larger is garbage,
+ * and reading it whole would cost the memory of the pod (a string cannot even hold 600 MiB).
+ */
+const MAX_FILE_BYTES = 64 * 1024 * 1024;
+
+/**
  * The checkpoints of every file, by file key (`<dev>:<ino>`), persisted as versioned JSON:
  * written to a temporary file, fsynced, renamed over the old one, and the directory fsynced,
  * so a crash at any instant leaves either the old or the new file, never a torn one.
  *
- * Corruption policy: a file that is not valid JSON of a known version is moved aside to
+ * Corruption policy: a file that is not valid JSON of a known version, or cannot be read at all
+ * (a directory in its place, an I/O error, larger than any real one), is moved aside to
  * `checkpoints.json.corrupt-<time>`, logged as an error, and the agent starts as if there were
  * no checkpoints but reads every file from its head; with deterministic `_id`s the replay is
  * answered 409 by Elasticsearch, so nothing is lost and nothing is indexed twice.
@@ -61,21 +68,35 @@ export class CheckpointStore {
     await mkdir(this.#dir, { recursive: true });
     let text: string;
     try {
-      text = await readFile(this.path, 'utf8');
+      text = await readBounded(this.path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      // Not readable at all (a directory in its place, an I/O error, far too large): the same
+      // policy as a corrupt file, never a crash at every start.
+      await this.#moveAside(code ?? String(err));
+      return;
     }
     const parsed = parse(text);
     if (parsed === undefined) {
-      const aside = `${this.path}.corrupt-${new Date().toISOString().replaceAll(':', '')}`;
-      await rename(this.path, aside);
-      this.#log.error({ path: this.path, movedTo: aside }, 'checkpoint file is corrupt: moved aside; every file is read again from its head (deterministic ids keep the index free of duplicates)');
-      this.recovered = true;
+      await this.#moveAside('invalid');
       return;
     }
     this.#entries = parsed;
     this.fresh = false;
+  }
+
+  async #moveAside(reason: string): Promise<void> {
+    this.recovered = true;
+    const aside = `${this.path}.corrupt-${new Date().toISOString().replaceAll(':', '')}`;
+    try {
+      await rename(this.path, aside);
+    } catch (err) {
+      // Then the next writes fail too, and /readyz says so: still no reason to stop shipping.
+      this.#log.error({ path: this.path, reason, renameError: (err as NodeJS.ErrnoException).code ?? String(err) }, 'checkpoint file is corrupt or unreadable and cannot be moved aside: every file is read again from its head');
+      return;
+    }
+    this.#log.error({ path: this.path, reason, movedTo: aside }, 'checkpoint file is corrupt or unreadable: moved aside; every file is read again from its head (deterministic ids keep the index free of duplicates)');
   }
 
   get(key: string): Checkpoint | undefined {
@@ -132,6 +153,19 @@ export class CheckpointStore {
     } finally {
       await dir.close();
     }
+  }
+}
+
+/** The file's text; EFBIG when it is larger than any real checkpoint file, EISDIR when not a file. */
+async function readBounded(path: string): Promise<string> {
+  const fh = await open(path, 'r');
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw Object.assign(new Error(`${path} is not a file`), { code: st.isDirectory() ? 'EISDIR' : 'EINVAL' });
+    if (st.size > MAX_FILE_BYTES) throw Object.assign(new Error(`${path} is ${st.size} bytes`), { code: 'EFBIG' });
+    return await fh.readFile('utf8');
+  } finally {
+    await fh.close();
   }
 }
 

@@ -16,6 +16,7 @@ export interface Config {
   readonly pollIntervalMs: number;
   readonly rescanIntervalMs: number;
   readonly rotateWaitMs: number;
+  readonly partialWaitMs: number;
   readonly stateDir: string;
   readonly checkpointIntervalMs: number;
   readonly nodeName: string;
@@ -94,6 +95,7 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
     pollIntervalMs: get.number('poll_interval_ms'),
     rescanIntervalMs: get.number('rescan_interval_ms'),
     rotateWaitMs: get.number('rotate_wait_ms'),
+    partialWaitMs: get.number('partial_wait_ms'),
     stateDir: get.string('state_dir') ?? '',
     checkpointIntervalMs: get.number('checkpoint_interval_ms'),
     nodeName: get.string('node_name') ?? hostname(),

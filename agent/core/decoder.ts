@@ -17,6 +17,11 @@ export interface Decoder {
   line(buf: Buffer, from: number, to: number, start: number, end: number, cut: boolean, readTime: string, emit: Emit): void;
   /** File offset of the first byte of a record still being joined, if any. */
   pending(): number | undefined;
-  /** The file is finished (deleted or rotated and drained): emit whatever is still being joined. */
-  flush(readTime: string, emit: Emit): void;
+  /** Bytes held for records still being joined (they count in the memory budget). */
+  heldBytes(): number;
+  /**
+   * Emit whatever is still being joined: the file is finished (deleted or rotated and drained),
+   * or, `incomplete`, the rest of a record never came in time (flagged `incomplete`).
+   */
+  flush(readTime: string, emit: Emit, incomplete?: boolean): void;
 }

@@ -12,6 +12,7 @@ export type InputProblem =
   | 'malformed_cri' // a line in a CRI file did not parse; shipped raw
   | 'malformed_docker' // a line in a docker json-file did not parse; shipped raw
   | 'invalid_utf8' // bytes that are not UTF-8 were replaced with U+FFFD
+  | 'incomplete' // a CRI P part or docker chunk whose end never came: shipped after partial_wait_ms
   | 'unreadable' // open/read failed (EACCES, EISDIR...)
   | 'vanished' // the file was deleted before it could be opened or read
   | 'symlink_loop' // ELOOP while resolving a matched path

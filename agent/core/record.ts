@@ -40,7 +40,7 @@ export interface LogFile {
 }
 
 /** Why a line could not be decoded as its format says; such a line still ships, flagged. */
-export type DecodeError = 'malformed_cri' | 'malformed_docker' | 'invalid_utf8';
+export type DecodeError = 'malformed_cri' | 'malformed_docker' | 'invalid_utf8' | 'incomplete';
 
 export interface LogRecord {
   readonly file: LogFile;

@@ -27,6 +27,10 @@ export class ByteJoiner extends Joiner {
     this.size += n;
   }
 
+  held(): number {
+    return this.size;
+  }
+
   finish(): MessageText {
     const bytes = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts, this.size);
     this.out.read(bytes, 0, this.size, this.max, this.truncated);

@@ -23,6 +23,9 @@ export abstract class Joiner {
     this.error = error;
   }
 
+  /** Bytes of the parts held. */
+  abstract held(): number;
+
   /** The joined message; the joiner is idle again afterwards. */
   abstract finish(): MessageText;
 

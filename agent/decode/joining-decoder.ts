@@ -27,8 +27,12 @@ export abstract class JoiningDecoder<J extends Joiner> implements Decoder {
     return first < 0 ? undefined : first;
   }
 
-  flush(_readTime: string, emit: Emit): void {
-    this.joiners.flush(this.file, this.seen, emit);
+  heldBytes(): number {
+    return this.joiners.stdout.held() + this.joiners.stderr.held();
+  }
+
+  flush(_readTime: string, emit: Emit, incomplete = false): void {
+    this.joiners.flush(this.file, this.seen, emit, incomplete ? 'incomplete' : undefined);
   }
 
   /** A line that is not in the file's format ships as it is, flagged; records being joined are left alone. */

@@ -33,6 +33,10 @@ export class PlainDecoder implements Decoder {
     return undefined;
   }
 
+  heldBytes(): number {
+    return 0;
+  }
+
   flush(): void {
     // Nothing is ever held back: every line is a record.
   }

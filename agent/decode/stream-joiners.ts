@@ -1,5 +1,5 @@
 import type { Emit } from '../core/decoder.ts';
-import type { LogFile, Stream } from '../core/record.ts';
+import type { DecodeError, LogFile, Stream } from '../core/record.ts';
 import { makeRecord } from './make-record.ts';
 import type { Joiner } from './joiner.ts';
 
@@ -56,19 +56,20 @@ export class StreamJoiners<J extends Joiner> {
     return this.#floor >= 0 && this.#floor < pending ? this.#floor : pending;
   }
 
-  /** Ends the record being joined on `stream`, whose last line ends at `end`. */
-  emit(file: LogFile, stream: Stream, end: number, emit: Emit): void {
+  /** Ends the record being joined on `stream`, whose last line ends at `end`; `error` flags it. */
+  emit(file: LogFile, stream: Stream, end: number, emit: Emit, error?: DecodeError): void {
     const joiner = this.of(stream);
-    const offset = joiner.start, time = joiner.time, error = joiner.error;
+    // An incomplete record says so first; else the first part's own flag (a time replaced).
+    const offset = joiner.start, time = joiner.time, flag = error ?? joiner.error;
     const text = joiner.finish();
     emit(makeRecord(file, offset, this.resume(offset, end), time, stream, text.take(), text.truncated,
-      error ?? (text.invalid ? 'invalid_utf8' : undefined)));
+      flag ?? (text.invalid ? 'invalid_utf8' : undefined)));
   }
 
   /** Emits every pending record as it is, earliest first; `end` is where the last line read ended. */
-  flush(file: LogFile, end: number, emit: Emit): void {
+  flush(file: LogFile, end: number, emit: Emit, error?: DecodeError): void {
     for (let first = this.earliest(); first >= 0; first = this.earliest()) {
-      this.emit(file, this.stdout.start === first ? 'stdout' : 'stderr', end, emit);
+      this.emit(file, this.stdout.start === first ? 'stdout' : 'stderr', end, emit, error);
     }
   }
 }

@@ -25,6 +25,10 @@ export class TextJoiner extends Joiner {
     this.truncated = true;
   }
 
+  held(): number {
+    return this.size;
+  }
+
   finish(): MessageText {
     const out = this.out;
     out.text = this.parts.length === 1 ? (this.parts[0] as string) : this.parts.join('');

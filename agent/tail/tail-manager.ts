@@ -28,6 +28,8 @@ export interface TailManagerOptions {
   readonly readChunkBytes: number;
   readonly pollIntervalMs: number;
   readonly rotateWaitMs: number;
+  /** How long a record being joined (CRI `P`, docker chunk) may wait for its end once the file is read to its end. */
+  readonly partialWaitMs: number;
   readonly store: CheckpointStore;
   readonly budget: ByteBudget;
   readonly observer: InputObserver;
@@ -39,6 +41,8 @@ export interface TailManagerOptions {
   readonly onRecord: (tailer: Tailer, record: LogRecord) => void;
   /** After the records of one read of a file (`bytes` 0: of its unfinished end, once it is finished). */
   readonly onRead: (tailer: Tailer, records: number, bytes: number) => void;
+  /** A followed path now names another file or none (a rotation, a deletion): discovery should look again. */
+  readonly onMoved: () => void;
 }
 
 /**
@@ -140,8 +144,10 @@ export class TailManager {
     for (const [path, tailer] of byPath) this.#byPath.set(path, tailer);
     const matched = new Set(paths);
     for (const path of this.#problemPaths.keys()) if (!matched.has(path)) this.#problemPaths.delete(path);
+    const rotatedIn = new Set<string>();
     for (const tailer of this.#tailers.values()) {
       if (tailer.state === 'following' && !seen.has(tailer.key)) {
+        rotatedIn.add(dirname(tailer.path));
         tailer.state = 'draining';
         tailer.lastGrowth = Date.now();
         this.#o.observer.fileEvent(tailer.source, 'rotated');
@@ -150,15 +156,19 @@ export class TailManager {
       }
     }
     if (initial) await this.#adoptRotated();
-    else if (Date.now() - this.#lastPrune > PRUNE_INTERVAL_MS) {
+    // A file rotated twice between two looks (fast writers, no watch events) was never followed
+    // under its live name: it is found beside the one that was, before the kubelet compresses it.
+    else if (rotatedIn.size > 0) await this.#adoptSiblings(rotatedIn, false);
+    if (!initial && Date.now() - this.#lastPrune > PRUNE_INTERVAL_MS) {
       this.#lastPrune = Date.now();
       await this.#pruneCheckpoints();
     }
   }
 
   /**
-   * Checks every open file for growth or truncation, and closes drained files. Runs every
-   * poll interval, so a lost watch event costs latency, never data.
+   * Checks every open file for growth, truncation, and a path that no longer leads to it (a
+   * rotation), and closes drained files. Runs every poll interval, so a lost watch event costs
+   * latency, never data.
    */
   async poll(): Promise<void> {
     if (this.#polling || this.#stopped) return;
@@ -170,10 +180,13 @@ export class TailManager {
       // Offsets from before the stats: the pump keeps reading meanwhile, and a size taken before
       // a read must not be compared with the offset after it (a false truncation).
       const offsets = due.map((t) => t.offset);
-      const sizes = await settleAll(due, (t) => t.stat());
+      const looks = await settleAll(due, (t) => t.look());
+      let moved = false;
       for (const [i, tailer] of due.entries()) {
-        const size = sizes[i];
-        if (typeof size !== 'number' || tailer.state === 'closed' || this.#finished.has(tailer)) continue;
+        const look = looks[i];
+        if (look === undefined || look instanceof Error || tailer.state === 'closed' || this.#finished.has(tailer)) continue;
+        const size = look.size;
+        if (look.moved) moved = true;
         // Back off while idle (with jitter, so thousands of idle files do not poll in step);
         // growth or a watch event brings a file back to the base interval.
         tailer.pollEvery = Math.min(Math.max(tailer.pollEvery * 2, base), base * IDLE_POLL_FACTOR);
@@ -183,6 +196,7 @@ export class TailManager {
           this.#o.log.warn({ path: tailer.path, size, offset: tailer.offset }, 'file truncated (copytruncate?): reading it again from the start');
           this.#o.observer.fileEvent(tailer.source, 'truncated');
           tailer.truncated();
+          this.#countHeld(tailer);
           tailer.size = size;
           this.#schedule(tailer);
           continue;
@@ -193,6 +207,10 @@ export class TailManager {
           tailer.pollEvery = base;
           tailer.nextPoll = now + base / 2;
         }
+        if (this.#waitedTooLong(tailer, size, now)) {
+          tailer.pollEvery = base;
+          tailer.nextPoll = now + base;
+        }
         // Drained: read to its end, or never a complete first line to read (nothing to ship).
         const drained = size <= tailer.offset || tailer.file === undefined;
         if (size > tailer.offset && (grew || tailer.file !== undefined)) this.#schedule(tailer);
@@ -201,9 +219,28 @@ export class TailManager {
         }
       }
       this.#closeAcknowledged();
+      if (moved) this.#o.onMoved();
     } finally {
       this.#polling = false;
     }
+  }
+
+  /**
+   * A record whose end never came (a CRI `P` without its `F`, a docker chunk without its last)
+   * would hold the file's checkpoint for ever, and every restart would send all after it again.
+   * Once the file is read to its end and the record has waited `partial_wait_ms`, it ships as it
+   * is, flagged. True while one is waiting, so the file is polled at the base interval meanwhile.
+   */
+  #waitedTooLong(tailer: Tailer, size: number, now: number): boolean {
+    const joining = tailer.joining() ?? -1;
+    if (joining !== tailer.waiting.offset) tailer.waiting = { offset: joining, since: now };
+    if (joining < 0) return false;
+    if (size > tailer.offset || this.#ready.has(tailer) || now - tailer.waiting.since < this.#o.partialWaitMs) return true;
+    const records = tailer.flushIncomplete();
+    this.#countHeld(tailer);
+    if (records > 0) this.#o.onRead(tailer, records, 0);
+    tailer.waiting = { offset: -1, since: now };
+    return false;
   }
 
   /** A tailer's acknowledged offset moved: close it if it was finished and is now fully acknowledged. */
@@ -229,6 +266,33 @@ export class TailManager {
     if (this.#stopped || tailer.state === 'closed' || this.#finished.has(tailer)) return;
     this.#ready.add(tailer);
     if (!this.#pumping) void this.#pump();
+    // The pump waits for room, and this file can make some by finishing its held line.
+    else if (this.#paused && tailer.heldCounted > 0) this.#o.budget.wakeAll();
+  }
+
+  /**
+   * Bytes held for an unfinished line or a record being joined count in the budget like bytes
+   * read (hundreds of files each in the middle of a long line were hundreds of MB outside it).
+   */
+  #countHeld(tailer: Tailer): void {
+    const held = tailer.heldBytes();
+    const budget = this.#o.budget;
+    if (held > tailer.heldCounted) budget.take(held - tailer.heldCounted);
+    else if (held < tailer.heldCounted) budget.release(tailer.heldCounted - held);
+    tailer.heldCounted = held;
+  }
+
+  /**
+   * With the budget spent, a file that holds part of a line is still read: finishing the line is
+   * what gives its bytes back (otherwise files holding partial lines could fill the budget and
+   * wait for room that only they can make). The one holding most, so one line at a time is
+   * finished, and read only up to the end of that line (no new one is started): the budget is
+   * overrun by at most one record (max_record_bytes). Undefined when none is ready.
+   */
+  #holderReady(): Tailer | undefined {
+    let most: Tailer | undefined;
+    for (const tailer of this.#ready) if (tailer.heldCounted > (most?.heldCounted ?? 0)) most = tailer;
+    return most;
   }
 
   async #pump(): Promise<void> {
@@ -236,24 +300,34 @@ export class TailManager {
     try {
       const budget = this.#o.budget;
       while (this.#ready.size > 0 && !this.#stopped) {
-        const tailer = this.#ready.values().next().value as Tailer;
+        let tailer = this.#ready.values().next().value as Tailer;
         // Read no more than what, once encoded, fits the room left in the budget; when not even a
-        // small read fits, wait for acknowledgements to make room (the files on disk are the buffer).
+        // small read fits, wait for acknowledgements to make room (the files on disk are the buffer),
+        // reading on only the files that hold part of a line (see #holderReady).
         const smallest = Math.min(MIN_READ_BYTES * tailer.encodedPerByte, budget.limit / 4);
         const room = budget.limit - budget.held();
-        if (room < smallest) {
-          this.#paused = true;
-          await budget.room(smallest);
-          this.#paused = false;
-          continue;
+        let size: number;
+        let holding = false;
+        if (room >= smallest) {
+          // A margin of a quarter over the last chunk's expansion: the next chunk's lines may be shorter.
+          size = Math.min(this.#buf.length, Math.max(MIN_READ_BYTES, Math.floor(room / (tailer.encodedPerByte * 1.25))));
+        } else {
+          const holder = this.#holderReady();
+          if (holder === undefined) {
+            this.#paused = true;
+            await budget.room(smallest);
+            this.#paused = false;
+            continue;
+          }
+          tailer = holder;
+          size = this.#buf.length;
+          holding = true;
         }
         this.#ready.delete(tailer);
         if (tailer.state === 'closed') continue;
-        // A margin of a quarter over the last chunk's expansion: the next chunk's lines may be shorter.
-        const size = Math.min(this.#buf.length, Math.max(MIN_READ_BYTES, Math.floor(room / (tailer.encodedPerByte * 1.25))));
         let result: { records: number; bytes: number };
         try {
-          result = await tailer.read(size === this.#buf.length ? this.#buf : this.#buf.subarray(0, size));
+          result = await tailer.read(size === this.#buf.length ? this.#buf : this.#buf.subarray(0, size), holding);
         } catch (err) {
           this.#fileProblem(tailer, 'unreadable', err);
           continue;
@@ -261,8 +335,10 @@ export class TailManager {
         // Bytes read mean the file grew since the last look, whoever noticed it: rotate_wait counts from here.
         if (result.bytes > 0) tailer.lastGrowth = Date.now();
         if (result.records > 0 || result.bytes > 0) this.#o.onRead(tailer, result.records, result.bytes);
+        this.#countHeld(tailer);
         // A full read means there is probably more: go round the other files first, then read on.
-        if (result.bytes === size) this.#schedule(tailer);
+        // (A read that finished a held line stopped there: the rest waits for room like any file's.)
+        if (result.bytes === size || (holding && result.bytes > 0)) this.#schedule(tailer);
       }
     } finally {
       this.#pumping = false;
@@ -349,22 +425,31 @@ export class TailManager {
     for (const tailer of this.#tailers.values()) dirs.add(dirname(tailer.path));
     for (const [, checkpoint] of this.#o.store.entries()) dirs.add(dirname(checkpoint.path));
     // The very first start (not a start after a corrupt checkpoint file, which reads all again).
-    const first = this.#o.store.fresh && !this.#o.store.recovered;
+    await this.#adoptSiblings(dirs, this.#o.store.fresh && !this.#o.store.recovered);
+    await this.#pruneCheckpoints();
+  }
+
+  /**
+   * Opens, to read them to their end, the files in `dirs` that are not open and hold unread bytes:
+   * known ones from their checkpoint, unknown container logs from their head (`first`: the very
+   * first start, where `read_from` decides). A drained file keeps its checkpoint at its end while
+   * it exists, so nothing is read twice.
+   */
+  async #adoptSiblings(dirs: Iterable<string>, first: boolean): Promise<void> {
     for (const dir of dirs) {
       for (const [key, { path, size }] of await filesByKey(dir)) {
-        if (this.#tailers.has(key)) continue;
+        if (this.#tailers.has(key) || this.#stopped) continue;
         const checkpoint = this.#o.store.get(key);
         // Known files of any name (a host log's syslog.1, messages-20240101): finish them if unread bytes remain.
         if (checkpoint !== undefined ? checkpoint.offset >= size : !isContainerLog(path)) continue;
         const tailer = checkpoint !== undefined
           ? await this.#open(path, false, checkpoint)
           : await this.#open(path, first, first ? undefined : 'head');
-        if (tailer === undefined) continue;
+        if (tailer === undefined || tailer.state !== 'following') continue;
         tailer.state = 'draining';
         this.#o.log.info({ path, offset: tailer.offset }, 'reading a container log that is no longer linked (rotated, or from before a restart) to its end');
       }
     }
-    await this.#pruneCheckpoints();
   }
 
   /**
@@ -387,6 +472,7 @@ export class TailManager {
   #finish(tailer: Tailer): void {
     this.#finished.add(tailer);
     const records = tailer.finish();
+    this.#countHeld(tailer);
     if (records > 0) this.#o.onRead(tailer, records, 0);
     this.#closeAcknowledged();
   }
@@ -396,6 +482,8 @@ export class TailManager {
       if (tailer.acks.inFlight() > 0) continue;
       this.#finished.delete(tailer);
       this.#tailers.delete(tailer.key);
+      this.#o.budget.release(tailer.heldCounted);
+      tailer.heldCounted = 0;
       // Its checkpoint (now at its end) stays until the file leaves the disk: see #pruneCheckpoints.
       this.#o.observer.fileEvent(tailer.source, 'closed');
       this.#o.log.debug({ path: tailer.path }, 'file closed');

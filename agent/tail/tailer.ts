@@ -1,4 +1,4 @@
-import { fstat } from 'node:fs';
+import { fstat, stat } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { AckTracker } from '../checkpoint/ack-tracker.ts';
 import type { Checkpoint } from '../checkpoint/checkpoint-store.ts';
@@ -7,7 +7,7 @@ import type { LogFile, SourceKind } from '../core/record.ts';
 import { createDecoder } from '../decode/create-decoder.ts';
 import { detectFormat } from '../decode/detect-format.ts';
 import type { FileDescription } from '../enrich/path-metadata.ts';
-import { FINGERPRINT_BYTES, fingerprintOf, idPrefixOf } from './file-identity.ts';
+import { FINGERPRINT_BYTES, fileKey, fingerprintOf, idPrefixOf } from './file-identity.ts';
 import { LineSplitter, type OnLine } from './line-splitter.ts';
 
 /** How much of a file's start is read to tell its format: a whole docker 16 KiB chunk, escaped. */
@@ -81,6 +81,10 @@ export class Tailer {
   encodedPerByte = 2;
   /** UTF-8 bytes of the items its records became since its last read was accounted for (by the pipeline). */
   encoded = 0;
+  /** What `heldBytes` was when the budget last counted it (by the TailManager). */
+  heldCounted = 0;
+  /** A record being joined (its offset) and since when it waits for its end: see TailManager's partial_wait_ms. */
+  waiting = { offset: -1, since: 0 };
   /** When the poll looks at this file next, and its current interval (backs off while idle). */
   nextPoll = 0;
   pollEvery = 0;
@@ -138,13 +142,19 @@ export class Tailer {
   /**
    * Reads one chunk into `buf` and decodes it, emitting its records. Returns how many records
    * (none at the end of the file) and how many bytes were read; `buf` may be reused once this returns.
+   * `toLineEnd`: take no more than the end of the first line (the rest is read again later), to
+   * finish a held line without starting another.
    */
-  async read(buf: Buffer): Promise<{ records: number; bytes: number }> {
+  async read(buf: Buffer, toLineEnd = false): Promise<{ records: number; bytes: number }> {
     // A truncation noticed while a read is on its way makes that read's bytes stale: drop them.
     const generation = this.#generation;
     if (this.#file === undefined && !(await this.#identify())) return NOTHING;
-    const { bytesRead } = await this.#fh.read(buf, 0, buf.length, this.#offset);
+    let { bytesRead } = await this.#fh.read(buf, 0, buf.length, this.#offset);
     if (bytesRead === 0 || generation !== this.#generation) return NOTHING;
+    if (toLineEnd) {
+      const nl = buf.indexOf(10);
+      if (nl >= 0 && nl < bytesRead) bytesRead = nl + 1;
+    }
     this.#readTime = new Date().toISOString();
     this.#emitted = 0;
     this.#splitter.push(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead), this.#offset, this.#onLine);
@@ -160,6 +170,25 @@ export class Tailer {
     this.#emitted = 0;
     this.#splitter.finish(this.#offset, this.#onLine);
     this.#decoder.flush(this.#readTime, this.#emit);
+    return this.#emitted;
+  }
+
+  /** Memory held for the unfinished line and for records being joined. */
+  heldBytes(): number {
+    return this.#splitter.heldBytes() + (this.#decoder?.heldBytes() ?? 0);
+  }
+
+  /** File offset of a record whose parts are still being joined (a CRI `P` waiting for its `F`), if any. */
+  joining(): number | undefined {
+    return this.#decoder?.pending();
+  }
+
+  /** The record being joined will not be finished in time: emitted as it is, flagged incomplete; returns how many. */
+  flushIncomplete(): number {
+    if (this.#decoder === undefined) return 0;
+    this.#readTime = new Date().toISOString();
+    this.#emitted = 0;
+    this.#decoder.flush(this.#readTime, this.#emit, true);
     return this.#emitted;
   }
 
@@ -181,6 +210,20 @@ export class Tailer {
   /** The file's size now (the callback API: a third of FileHandle.stat's cost, for thousands of polls). */
   stat(): Promise<number> {
     return new Promise((resolve, reject) => fstat(this.#fh.fd, (err, st) => (err ? reject(err) : resolve(st.size))));
+  }
+
+  /**
+   * The file's size now, and whether its path still leads to it. A followed file is looked at
+   * through its path, so a rotation is seen at the next poll whether or not a watch event came:
+   * when the path names another file or none (renamed, deleted), `moved` says so and the size
+   * comes from the open descriptor. One stat either way while the path holds.
+   */
+  async look(): Promise<{ size: number; moved: boolean }> {
+    if (this.state !== 'following') return { size: await this.stat(), moved: false };
+    const size = await new Promise<number | undefined>((resolve) => {
+      stat(this.path, (err, st) => resolve(err === null && fileKey(st.dev, st.ino) === this.key ? st.size : undefined));
+    });
+    return size === undefined ? { size: await this.stat(), moved: true } : { size, moved: false };
   }
 
   async close(): Promise<void> {

@@ -48,7 +48,7 @@ const everyOf =
 
 const SOURCES = everyOf<SourceKind>()(['containers', 'pods', 'docker', 'host']);
 const INPUT_PROBLEMS = everyOf<InputProblem>()([
-  'truncated', 'malformed_cri', 'malformed_docker', 'invalid_utf8', 'unreadable', 'vanished', 'symlink_loop', 'inode_reused',
+  'truncated', 'malformed_cri', 'malformed_docker', 'invalid_utf8', 'incomplete', 'unreadable', 'vanished', 'symlink_loop', 'inode_reused',
 ]);
 const FILE_EVENTS = everyOf<FileEvent>()(['opened', 'rotated', 'truncated', 'closed']);
 const OUTPUT_PROBLEMS = everyOf<OutputProblem>()([

@@ -59,6 +59,13 @@ const CORRUPTIONS: ReadonlyArray<[string, (path: string) => void]> = [
   ['filled with garbage', (path) => writeFileSync(path, randomBytes(4096))],
   ['empty', (path) => truncateSync(path, 0)],
   ['valid JSON of an unknown version', (path) => writeFileSync(path, JSON.stringify({ version: 99, files: {} }))],
+  // Cannot be read at all: exit 2 at every start before (EISDIR; a string cannot hold 600 MiB).
+  ['a directory in its place', (path) => {
+    rmSync(path);
+    mkdirSync(path);
+    writeFileSync(join(path, 'x'), 'x');
+  }],
+  ['600 MiB of garbage (sparse)', (path) => truncateSync(path, 600 * 1024 * 1024)],
 ];
 
 for (const [how, corrupt] of CORRUPTIONS) {

@@ -31,9 +31,24 @@ export interface AgentProcessOptions {
    * by that user, which a clone in a private folder (mode 0700) is not. A no-op when not root.
    */
   readonly withoutFileOverride?: boolean;
+  /**
+   * Every inotify instance refused to the agent (EMFILE), as on a node whose other agents took all
+   * of `fs.inotify.max_user_instances` for its uid: util-linux's unshare puts it in a user namespace
+   * of its own (mapped to the same uid, so it reaches what it reached before) whose
+   * `user.max_inotify_instances` is 0. Only the agent is concerned, not the tests beside it.
+   */
+  readonly withoutInotify?: boolean;
 }
 
 const WITHOUT_FILE_OVERRIDE = ['setpriv', '--inh-caps=-dac_override,-dac_read_search', '--bounding-set=-dac_override,-dac_read_search', '--'];
+const WITHOUT_INOTIFY = ['unshare', '--user', '--map-root-user', 'sh', '-c', 'echo 0 > /proc/sys/user/max_inotify_instances && exec "$@"', 'sh'];
+
+/** The command line, wrapped in what takes away what `options` asks to take away. */
+function wrapped(command: readonly string[], options: AgentProcessOptions): string[] {
+  if (options.withoutInotify === true) return [...WITHOUT_INOTIFY, ...command];
+  if (options.withoutFileOverride === true && process.getuid?.() === 0) return [...WITHOUT_FILE_OVERRIDE, ...command];
+  return [...command];
+}
 
 /**
  * The real agent (`node agent/main.ts`) as a child process. With no Elasticsearch configured
@@ -55,7 +70,7 @@ export class AgentProcess {
   constructor(env: Record<string, string>, args: readonly string[] = [], options: AgentProcessOptions = {}) {
     // Started as everywhere (package.json start, the Dockerfile, the benchmark).
     const command = [process.execPath, ...agentCommand().nodeFlags, join(ROOT, 'agent/main.ts'), ...args];
-    const [file, ...argv] = options.withoutFileOverride === true && process.getuid?.() === 0 ? [...WITHOUT_FILE_OVERRIDE, ...command] : command;
+    const [file, ...argv] = wrapped(command, options);
     this.child = spawn(file as string, argv, {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...agentCommandEnv(), ...FAST_ENV, ...env },

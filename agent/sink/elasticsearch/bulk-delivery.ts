@@ -144,6 +144,7 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
         if (outcome.allDelivered) {
           ctx.health.clusterUnblocked();
           if (blockedHere) ctx.health.indexUnblocked();
+          ctx.health.accepted();
           ctx.observer.recordsDelivered(count, pending.body.length);
           ctx.limiter.succeeded();
           return;
@@ -154,6 +155,8 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
           blockedHere = false;
           ctx.health.indexUnblocked();
         }
+        if (again.ends.length < count) ctx.health.accepted();
+        else if (againFor.has('too_many_requests') || againFor.has('server_error')) ctx.health.refused(reply.host, reply.status);
         if (again.ends.length === 0) {
           ctx.limiter.succeeded();
           return;
@@ -194,6 +197,7 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
           wait = Math.max(ctx.retryMaxBackoffMs, outcome.retryAfterMs ?? 0);
           ctx.health.clusterBlock(reply.host, outcome.error, wait);
         } else {
+          ctx.health.refused(reply.host, reply.status);
           // The server's Retry-After is a floor: it knows better than our guess when it can take more.
           wait = backoff(outcome.retryAfterMs);
         }

@@ -1,7 +1,13 @@
 import type { Log } from '../../core/log.ts';
 import type { ServerError } from './classify-bulk-response.ts';
 
-type Trouble = 'unreachable' | 'unauthorized' | 'stuck' | 'cluster_block' | 'index_blocked';
+type Trouble = 'unreachable' | 'unauthorized' | 'stuck' | 'cluster_block' | 'index_blocked' | 'refusing';
+
+/**
+ * Answers in a row that stored nothing (request 429 or 5xx, a proxy's 502, every item 429) before
+ * the output is unready: one is routine under load, a run of them is an incident to report.
+ */
+const REFUSALS_BEFORE_UNREADY = 3;
 
 /**
  * Whether the output can deliver (for /readyz), and the self-log of its troubles: each trouble
@@ -21,19 +27,35 @@ export class SinkHealth {
   /** Sends waiting on a block: the state ends when the last of them gets through. */
   #blockedSends = 0;
   #splitAfterResetsLogged = false;
+  #refusalsInARow = 0;
 
   constructor(log: Log, authDescription: string) {
     this.#log = log;
     this.#auth = authDescription;
   }
 
+  /** Not ready while the server cannot be reached, refuses us, or answers but stores nothing (a cluster block, 429s, 5xx). */
   ready(): boolean {
-    return this.#answered && !this.#troubles.has('unreachable') && !this.#troubles.has('unauthorized') && !this.#troubles.has('stuck') && !this.#troubles.has('index_blocked');
+    return this.#answered && this.#troubles.size === 0;
   }
 
   /** The trouble an operator must act on, for /readyz; undefined when there is none. */
   problem(): string | undefined {
     return this.#blocked;
+  }
+
+  /** The server answered and stored nothing of the request (429, 5xx, a proxy's 502, every item 429). */
+  refused(host: string, status: number): void {
+    if (++this.#refusalsInARow < REFUSALS_BEFORE_UNREADY) return;
+    if (this.#start('refusing')) {
+      this.#log.warn({ host, status, inARow: this.#refusalsInARow }, 'Elasticsearch output: the server keeps refusing writes (429 or 5xx); not ready, retrying with backoff, nothing is dropped');
+    }
+  }
+
+  /** The server stored some or all of a request. */
+  accepted(): void {
+    this.#refusalsInARow = 0;
+    if (this.#troubles.delete('refusing')) this.#log.info({}, 'Elasticsearch output: the server accepts writes again');
   }
 
   /** The server answered a request normally. */

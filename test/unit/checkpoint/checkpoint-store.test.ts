@@ -135,7 +135,7 @@ for (const [name, text] of CORRUPT) {
     assert.equal(await readFile(join(dir, aside), 'utf8'), text);
     assert.equal(logged.length, 1);
     assert.equal(logged[0]?.level, 'error');
-    assert.deepEqual(logged[0]?.fields, { path: join(dir, 'checkpoints.json'), movedTo: join(dir, aside) });
+    assert.deepEqual(logged[0]?.fields, { path: join(dir, 'checkpoints.json'), reason: 'invalid', movedTo: join(dir, aside) });
     // The store works on: a new checkpoint file is written next to the one set aside.
     store.set('1:10', A);
     assert.equal(await store.flush(), true);
@@ -181,12 +181,20 @@ test('a state dir that cannot be created makes load() reject', async (t) => {
   await assert.rejects(store.load(), { code: 'ENOTDIR' });
 });
 
-test('a checkpoint file that cannot be read (a directory) makes load() reject instead of starting over', async (t) => {
+test('a checkpoint file that cannot be read (a directory) is moved aside like a corrupt one, never a failed start', async (t) => {
   const dir = await tempDir(t);
   await mkdir(join(dir, 'checkpoints.json'));
-  const store = new CheckpointStore(dir, captureLog().log);
-  await assert.rejects(store.load(), { code: 'EISDIR' });
-  assert.equal(store.recovered, false);
+  const { log, logged } = captureLog();
+  const store = new CheckpointStore(dir, log);
+  await store.load();
+  assert.equal(store.recovered, true);
+  assert.equal(logged.length, 1);
+  assert.equal((logged[0]?.fields as { reason?: string }).reason, 'EISDIR');
+  const names = await readdir(dir);
+  assert.equal(names.length, 1);
+  assert.match(names[0] as string, /^checkpoints\.json\.corrupt-/);
+  store.set('1:10', A);
+  assert.equal(await store.flush(), true);
 });
 
 test('a state dir removed under the store makes flush() reject; once it is back, the same changes are written', async (t) => {

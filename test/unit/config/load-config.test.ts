@@ -53,6 +53,7 @@ test('defaults: no file, no environment', () => {
     pollIntervalMs: 1000,
     rescanIntervalMs: 30_000,
     rotateWaitMs: 5000,
+    partialWaitMs: 5000,
     stateDir: '/var/lib/nodetail',
     checkpointIntervalMs: 1000,
     nodeName: hostname(),

@@ -52,15 +52,35 @@ test('the start-up probe is certain at once; credentials and stuck answers keep 
   assert.deepEqual(lines.map(([l]) => l), ['error', 'info', 'error', 'info', 'error', 'info']);
 });
 
-test('a cluster block is logged once when it starts and once when it ends; it does not make the sink unready', () => {
+test('a cluster block is logged once when it starts and once when it ends; the sink is unready meanwhile', () => {
   const { log, lines } = recordingLog();
   const h = new SinkHealth(log, 'none');
   h.answered('h');
   h.clusterBlock('h', undefined, 100);
   h.clusterBlock('h', undefined, 100);
+  assert.equal(h.ready(), false);
+  h.clusterUnblocked();
+  h.clusterUnblocked();
   assert.equal(h.ready(), true);
-  h.clusterUnblocked();
-  h.clusterUnblocked();
+  assert.deepEqual(lines.map(([l]) => l), ['warn', 'info']);
+});
+
+test('answers that store nothing make the sink unready from the third in a row, until one stores', () => {
+  const { log, lines } = recordingLog();
+  const h = new SinkHealth(log, 'none');
+  h.answered('h');
+  h.refused('h', 429);
+  h.refused('h', 502);
+  assert.equal(h.ready(), true, 'one or two are routine under load');
+  h.accepted();
+  h.refused('h', 429);
+  h.refused('h', 429);
+  assert.equal(h.ready(), true, 'an answer that stored starts the count again');
+  h.refused('h', 503);
+  h.refused('h', 503);
+  assert.equal(h.ready(), false);
+  h.accepted();
+  assert.equal(h.ready(), true);
   assert.deepEqual(lines.map(([l]) => l), ['warn', 'info']);
 });
 
