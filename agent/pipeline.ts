@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ByteBudget } from './batch/byte-budget.ts';
 import { Batcher, type ClosedBatch } from './batch/batcher.ts';
@@ -10,6 +11,7 @@ import type { LogRecord } from './core/record.ts';
 import type { Sink } from './core/sink.ts';
 import { Discovery } from './discover/discovery.ts';
 import type { DocumentEncoder } from './enrich/document-encoder.ts';
+import { createConfinedOpen } from './tail/confined-open.ts';
 import { TailManager } from './tail/tail-manager.ts';
 import type { Tailer } from './tail/tailer.ts';
 
@@ -73,6 +75,7 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
     budget,
     observer,
     log,
+    open: createConfinedOpen({ logRoots: config.containerLogRoots, protectedPaths: protectedPaths(config) }).open,
     // Each record is encoded into the open batch as soon as it is decoded, so a chunk's records
     // never live together: young-generation GCs find next to nothing alive, and a small young
     // generation costs no throughput (--max-semi-space-size=2: -6 MB of peak RSS, measured).
@@ -211,4 +214,17 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
       return { ok: true };
     },
   };
+}
+
+/** Paths never read as logs whatever links or globs lead there: the agent's state, configuration and credentials. */
+function protectedPaths(config: Config): string[] {
+  const es = config.elasticsearch;
+  const files = [config.kubernetesTokenFile, config.kubernetesCaFile, es?.bearerTokenFile, es?.caFile, es?.certFile, es?.keyFile];
+  return [
+    config.stateDir,
+    '/var/run/secrets',
+    '/run/secrets',
+    ...(config.configFile === undefined ? [] : [dirname(config.configFile)]),
+    ...files.filter((f): f is string => f !== undefined && f !== ''),
+  ];
 }

@@ -8,6 +8,9 @@ import { OPTIONS, type OptionKey, type OptionSpec } from './options.ts';
 export interface Config {
   readonly paths: readonly string[];
   readonly excludePaths: readonly string[];
+  readonly containerLogRoots: readonly string[];
+  /** The `--config` file, if any: never read as a log. */
+  readonly configFile: string | undefined;
   readonly readFrom: 'head' | 'tail';
   readonly maxRecordBytes: number;
   readonly readChunkBytes: number;
@@ -85,6 +88,8 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
   return {
     paths: get.list('paths') ?? [],
     excludePaths: get.list('exclude_paths') ?? [],
+    containerLogRoots: get.list('container_log_roots') ?? [],
+    configFile: file.path || undefined,
     readFrom: get.enum('read_from') as Config['readFrom'],
     maxRecordBytes: get.number('max_record_bytes'),
     readChunkBytes: get.number('read_chunk_bytes'),

@@ -57,6 +57,8 @@ export const OPTIONS = [
     help: 'Glob patterns of the files to read. Container logs are found through /var/log/containers; host logs are the syslog-style files listed.' },
   { key: 'exclude_paths', env: ['NODETAIL_EXCLUDE_PATHS', 'FLUENT_CONTAINER_TAIL_EXCLUDE_PATH'], type: list, default: '',
     help: 'Glob patterns of files never read, even when `paths` matches them.' },
+  { key: 'container_log_roots', env: ['NODETAIL_CONTAINER_LOG_ROOTS'], type: list, default: '/var/log/pods,/var/lib/docker/containers',
+    help: 'Folders where the kubelet and the container runtime write logs. A matched path that is a symbolic link (the /var/log/containers links) is read only when it leads into one of them; links elsewhere are refused and counted.' },
   { key: 'read_from', env: ['NODETAIL_READ_FROM'], type: oneOf('head', 'tail'), default: 'head',
     help: 'Where to start in files that were already there at the first start (no checkpoint): head reads them whole, tail only what is written next. Files created later are always read from their start.' },
   { key: 'max_record_bytes', env: ['NODETAIL_MAX_RECORD_BYTES'], type: bytes(1024, MAX_RECORD_CAP), default: '256KiB',

@@ -49,6 +49,7 @@ const everyOf =
 const SOURCES = everyOf<SourceKind>()(['containers', 'pods', 'docker', 'host']);
 const INPUT_PROBLEMS = everyOf<InputProblem>()([
   'truncated', 'malformed_cri', 'malformed_docker', 'invalid_utf8', 'unreadable', 'vanished', 'symlink_loop', 'inode_reused',
+  'outside_log_roots', 'special_file', 'protected_path',
 ]);
 const FILE_EVENTS = everyOf<FileEvent>()(['opened', 'rotated', 'truncated', 'closed']);
 const OUTPUT_PROBLEMS = everyOf<OutputProblem>()([

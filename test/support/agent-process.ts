@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { agentCommand, agentCommandEnv } from './agent-command.ts';
+import { logRootsFor } from './fake-node.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -39,9 +40,11 @@ export class AgentProcess {
 
   constructor(env: Record<string, string>, args: readonly string[] = [], options: { uid?: number; gid?: number } = {}) {
     // Started as everywhere (package.json start, the Dockerfile, the benchmark).
+    // The agent follows links only into its container log roots: a fake node's are below its root.
+    const roots = env.NODETAIL_PATHS === undefined ? {} : { NODETAIL_CONTAINER_LOG_ROOTS: logRootsFor(env.NODETAIL_PATHS) };
     this.child = spawn(process.execPath, [...agentCommand().nodeFlags, join(ROOT, 'agent/main.ts'), ...args], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...agentCommandEnv(), ...FAST_ENV, ...env },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...agentCommandEnv(), ...FAST_ENV, ...roots, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       ...options,
     });

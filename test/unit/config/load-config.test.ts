@@ -46,6 +46,8 @@ test('defaults: no file, no environment', () => {
   assert.deepEqual(config, {
     paths: ['/var/log/containers/*.log', '/var/log/syslog', '/var/log/messages', '/var/log/secure', '/var/log/*.log'],
     excludePaths: [],
+    containerLogRoots: ['/var/log/pods', '/var/lib/docker/containers'],
+    configFile: undefined,
     readFrom: 'head',
     maxRecordBytes: 262_144,
     readChunkBytes: 262_144,
