@@ -85,6 +85,7 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
   }
   const get = reader(raw);
   const esUrls = elasticsearchUrls(get.list('elasticsearch_url'), env);
+  checkOutput(get.enum('output'), esUrls !== undefined, env);
   return {
     paths: get.list('paths') ?? [],
     excludePaths: get.list('exclude_paths') ?? [],
@@ -277,6 +278,19 @@ function splitList(text: string): string[] {
 function kubernetesOn(mode: string, env: Env): boolean {
   if (mode === 'auto') return (env.KUBERNETES_SERVICE_HOST ?? '') !== '';
   return mode === 'on';
+}
+
+/**
+ * Inside a cluster, stdout is the agent's own container log: printing every record there copies
+ * the node's logs into it and moves the checkpoints as if they were shipped. So without an
+ * Elasticsearch URL the agent starts there only when stdout was chosen on purpose.
+ */
+function checkOutput(output: string, elasticsearch: boolean, env: Env): void {
+  if (output === 'stdout' && elasticsearch) throw new ConfigError('output', 'stdout was chosen, but elasticsearch_url is set too: unset one of them');
+  if (output === 'elasticsearch' && !elasticsearch) throw new ConfigError('elasticsearch_url', 'not set, but output is elasticsearch: set ELASTICSEARCH_URL (or elasticsearch_url in the config file)');
+  if (output === 'auto' && !elasticsearch && (env.KUBERNETES_SERVICE_HOST ?? '') !== '') {
+    throw new ConfigError('elasticsearch_url', 'not set, inside a Kubernetes cluster (KUBERNETES_SERVICE_HOST is set): records would be printed into this pod\'s own log and marked as shipped. Set ELASTICSEARCH_URL (or elasticsearch_url in the config file), or NODETAIL_OUTPUT=stdout (output: stdout) to print them on purpose');
+  }
 }
 
 /** ELASTICSEARCH_URL, or the URL fluentd-kubernetes-daemonset composes from its FLUENT_ELASTICSEARCH_* parts. */

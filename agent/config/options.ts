@@ -100,8 +100,10 @@ export const OPTIONS = [
   { key: 'pod_namespace', env: ['POD_NAMESPACE', 'NODETAIL_POD_NAMESPACE'], type: str, default: undefined,
     help: 'This agent\'s own namespace (downward API).' },
   // -- output
+  { key: 'output', env: ['NODETAIL_OUTPUT'], type: oneOf('auto', 'elasticsearch', 'stdout'), default: 'auto',
+    help: 'Where records go. auto: Elasticsearch when elasticsearch_url is set; without it, stdout outside a cluster, and no start inside one (KUBERNETES_SERVICE_HOST set), where stdout would dump the node\'s logs into the agent\'s own log and mark them shipped. stdout: print them on purpose.' },
   { key: 'elasticsearch_url', env: ['ELASTICSEARCH_URL', 'NODETAIL_ELASTICSEARCH_URL'], type: list, default: undefined,
-    help: 'Comma-separated Elasticsearch or OpenSearch URLs. Unset: records go to stdout. Fluentd\'s FLUENT_ELASTICSEARCH_HOST/PORT/SCHEME/PATH are used when it is unset.' },
+    help: 'Comma-separated Elasticsearch or OpenSearch URLs. Unset: see output. Fluentd\'s FLUENT_ELASTICSEARCH_HOST/PORT/SCHEME/PATH are used when it is unset.' },
   { key: 'elasticsearch_username', env: ['ELASTICSEARCH_USERNAME', 'NODETAIL_ELASTICSEARCH_USERNAME', 'FLUENT_ELASTICSEARCH_USER'], type: str, default: undefined,
     help: 'Basic auth user.' },
   { key: 'elasticsearch_password', env: ['ELASTICSEARCH_PASSWORD', 'NODETAIL_ELASTICSEARCH_PASSWORD', 'FLUENT_ELASTICSEARCH_PASSWORD'], type: str, default: undefined, secret: true,

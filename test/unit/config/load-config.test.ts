@@ -256,7 +256,7 @@ test('FLUENT_CONTAINER_TAIL_EXCLUDE_PATH in its JSON-array form, or comma-separa
 });
 
 test('kubernetes_metadata auto follows KUBERNETES_SERVICE_HOST; on and off force it', () => {
-  const inCluster = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' };
+  const inCluster = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443', NODETAIL_OUTPUT: 'stdout' };
   const config = loadConfig([], inCluster);
   assert.equal(config.kubernetesMetadata, true);
   assert.equal(config.kubernetesServiceHost, '10.96.0.1');
@@ -291,4 +291,15 @@ test('a secret given a non-scalar value in YAML is reported without its value', 
 test('a YAML syntax error does not quote the line that holds a secret', async (t) => {
   const { argv } = await yamlArgs(t, 'elasticsearch_password: hunter2: x\n');
   assert.throws(() => loadConfig(argv, {}), (e: unknown) => e instanceof ConfigError && e.key === '--config' && e.message.includes('line 1') && !e.message.includes('hunter2'));
+});
+
+test('inside a cluster, no Elasticsearch URL stops the start naming elasticsearch_url, unless stdout was chosen', () => {
+  const inCluster = { KUBERNETES_SERVICE_HOST: '10.96.0.1' };
+  assert.throws(() => loadConfig([], inCluster), (err: ConfigError) => err.key === 'elasticsearch_url' && /inside a Kubernetes cluster/.test(err.message) && /NODETAIL_OUTPUT=stdout/.test(err.message));
+  assert.equal(loadConfig([], { ...inCluster, NODETAIL_OUTPUT: 'stdout' }).elasticsearch, undefined);
+  assert.equal(loadConfig([], { ...inCluster, ELASTICSEARCH_URL: 'https://es:9200' }).elasticsearch?.urls[0]?.host, 'es:9200');
+  // outside a cluster `npm start` prints to stdout, as the README promises
+  assert.equal(loadConfig([], {}).elasticsearch, undefined);
+  assert.throws(() => loadConfig([], { NODETAIL_OUTPUT: 'elasticsearch' }), (err: ConfigError) => err.key === 'elasticsearch_url');
+  assert.throws(() => loadConfig([], { NODETAIL_OUTPUT: 'stdout', ELASTICSEARCH_URL: 'https://es:9200' }), (err: ConfigError) => err.key === 'output');
 });
