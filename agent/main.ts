@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   }
   const es = config.elasticsearch;
   // Records go to stdout when there is no Elasticsearch: the self-log then goes to stderr.
-  const logger = createLogger({ level: config.logLevel, destination: es === undefined ? 'stderr' : 'stdout', secrets: [es?.password, es?.apiKey] });
+  const logger = createLogger({ level: config.logLevel, destination: es === undefined ? 'stderr' : 'stdout', secrets: [es?.password, es?.apiKey, ...(es?.urls ?? []).map((u) => decodeURIComponent(u.password))] });
 
   let pipeline: Pipeline | undefined;
   const state: PipelineState = {

@@ -305,6 +305,7 @@ function elasticsearchUrls(list: string[] | undefined, env: Env): URL[] | undefi
   }
   if (urls === undefined || urls.length === 0) return undefined;
   return urls.map((u) => {
+    checkUserinfo(u, key);
     let url: URL;
     try {
       url = new URL(u);
@@ -316,7 +317,28 @@ function elasticsearchUrls(list: string[] | undefined, env: Env): URL[] | undefi
   });
 }
 
-/** A URL as it may be shown: without its password. */
+/**
+ * A URL as it may be shown: everything between `//` and the last `@` is user information
+ * (a password may hold an unescaped `/` or `@`); only a plain user name before a `:` is kept.
+ */
 export function redactUrl(u: string): string {
-  return u.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:<redacted>@');
+  const start = u.indexOf('//');
+  const at = u.lastIndexOf('@');
+  if (start < 0 || at < start) return u;
+  const userinfo = u.slice(start + 2, at);
+  const colon = userinfo.indexOf(':');
+  const user = userinfo.slice(0, colon);
+  const shown = colon > 0 && /^[^/?#]*$/.test(user) ? `${user}:<redacted>` : '<redacted>';
+  return `${u.slice(0, start + 2)}${shown}${u.slice(at)}`;
+}
+
+/**
+ * `http://elastic:S3cr/3t@host`: a URL parser ends the host at the `/`, so the password would
+ * become the host, port or path, and be sent and printed as such. Refused: it must be URL-encoded.
+ */
+function checkUserinfo(u: string, key: string): void {
+  const start = u.indexOf('//');
+  const at = u.lastIndexOf('@');
+  if (start < 0 || at < start || !/[/?#]/.test(u.slice(start + 2, at))) return;
+  throw new ConfigError(key, `the user name or password in ${JSON.stringify(redactUrl(u))} holds "/", "?" or "#": URL-encode them (%2F, %3F, %23), or set elasticsearch_username and elasticsearch_password instead`);
 }

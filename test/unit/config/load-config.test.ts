@@ -246,6 +246,19 @@ test('several Elasticsearch URLs, comma-separated or as a YAML list; a bad one i
   assert.equal(redactUrl('https://h:1/x'), 'https://h:1/x');
 });
 
+test('a password with an unescaped / is never shown: everything up to the last @ is redacted, and the URL is refused', () => {
+  assert.equal(redactUrl('http://elastic:S3cr/3tPW@host'), 'http://elastic:<redacted>@host');
+  assert.equal(redactUrl('http://elastic:S3@cr/3t@host:9200/p'), 'http://elastic:<redacted>@host:9200/p');
+  assert.equal(redactUrl('http://ela/stic:S3cr3t@host'), 'http://<redacted>@host');
+  assert.equal(redactUrl('http://t0ken@host'), 'http://<redacted>@host');
+  // 1234/abc would otherwise parse as the port and the path of a host named "elastic"
+  for (const url of ['http://elastic:S3cr/3tPW@host', 'http://elastic:1234/abc@host:9200', 'http://elastic:a?b@host']) {
+    const err = assertConfigError([], { ELASTICSEARCH_URL: url }, 'elasticsearch_url', `the user name or password in ${JSON.stringify(redactUrl(url))} holds "/", "?" or "#": URL-encode them (%2F, %3F, %23), or set elasticsearch_username and elasticsearch_password instead`);
+    assert.ok(!/S3cr|1234|abc|a\?b/.test(err.message), err.message);
+  }
+  assert.equal(loadConfig([], { ELASTICSEARCH_URL: 'http://elastic:S3cr%2F3tPW@host' }).elasticsearch?.urls[0]?.host, 'host');
+});
+
 test('FLUENT_CONTAINER_TAIL_EXCLUDE_PATH in its JSON-array form, or comma-separated; NODETAIL_EXCLUDE_PATHS first', () => {
   assert.deepEqual(loadConfig([], { FLUENT_CONTAINER_TAIL_EXCLUDE_PATH: '["/var/log/containers/fluent*", "/var/log/containers/*_kube-system_*"]' }).excludePaths,
     ['/var/log/containers/fluent*', '/var/log/containers/*_kube-system_*']);
