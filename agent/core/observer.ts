@@ -20,6 +20,9 @@ export type InputProblem =
   | 'special_file' // not a regular file (FIFO, device, folder) or on procfs/sysfs: never read
   | 'protected_path'; // the agent's own state, configuration or credentials: never read
 
+/** A setting in force that weakens security (a metric label; see agent/config/unsafe-settings.ts). */
+export type UnsafeSettingName = 'tls_verify_off' | 'credentials_over_http';
+
 export type FileEvent = 'opened' | 'rotated' | 'truncated' | 'closed';
 
 /** Why an output attempt failed (a metric label). */

@@ -35,3 +35,42 @@ test('inside a cluster, output stdout chosen on purpose prints the records', asy
   assert.equal((await agent.stop()).code, 0);
   assert.deepEqual(agent.records.map((r) => r.log), ['seq=0']);
 });
+
+test('TLS verification off and credentials over plain http are announced: a warning naming the hosts, the start line, a gauge', async (t) => {
+  const { node, state } = await nodeWithOneLine(t);
+  const agent = new AgentProcess({
+    NODETAIL_PATHS: node.paths,
+    NODETAIL_STATE_DIR: state.dir,
+    // as copied from a fluentd-kubernetes-daemonset manifest
+    ELASTICSEARCH_URL: 'https://127.0.0.1:1,http://localhost:2/es',
+    FLUENT_ELASTICSEARCH_SSL_VERIFY: 'false',
+    ELASTICSEARCH_USERNAME: 'elastic',
+    ELASTICSEARCH_PASSWORD: 'S3cret-password',
+  });
+  t.after(() => agent.kill9());
+  const port = await agent.httpPort();
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  assert.equal((await agent.stop()).code, 0);
+
+  const warning = (setting: string) => agent.logs.find((l) => l.level === 'warn' && l.setting === setting);
+  assert.deepEqual(warning('tls_verify_off')?.hosts, ['https://127.0.0.1:1']);
+  assert.match(String(warning('tls_verify_off')?.msg), /NOT verified/);
+  assert.deepEqual(warning('credentials_over_http')?.hosts, ['http://localhost:2']);
+  assert.deepEqual(agent.logs.find((l) => l.msg === 'nodetail started')?.unsafeSettings, ['tls_verify_off', 'credentials_over_http']);
+  assert.match(metrics, /^nodetail_unsafe_setting\{setting="tls_verify_off"\} 1$/m);
+  assert.match(metrics, /^nodetail_unsafe_setting\{setting="credentials_over_http"\} 1$/m);
+  assert.equal(JSON.stringify(agent.logs).includes('S3cret-password'), false);
+});
+
+test('safe settings announce nothing, and the gauge says 0', async (t) => {
+  const { node, state } = await nodeWithOneLine(t);
+  const agent = new AgentProcess({ NODETAIL_PATHS: node.paths, NODETAIL_STATE_DIR: state.dir, ELASTICSEARCH_URL: 'https://127.0.0.1:1', ELASTICSEARCH_USERNAME: 'elastic', ELASTICSEARCH_PASSWORD: 'S3cret-password' });
+  t.after(() => agent.kill9());
+  const port = await agent.httpPort();
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  assert.equal((await agent.stop()).code, 0);
+  assert.equal(agent.logs.some((l) => l.setting !== undefined), false);
+  assert.deepEqual(agent.logs.find((l) => l.msg === 'nodetail started')?.unsafeSettings, []);
+  assert.match(metrics, /^nodetail_unsafe_setting\{setting="tls_verify_off"\} 0$/m);
+  assert.match(metrics, /^nodetail_unsafe_setting\{setting="credentials_over_http"\} 0$/m);
+});
