@@ -73,6 +73,7 @@ async function main(): Promise<void> {
     dedotKeys: config.dedotKeys,
     pods,
     selfPod: { namespace: config.podNamespace, name: config.podName },
+    honorExcludeAnnotations: config.honorExcludeAnnotations,
   });
   const sink: Sink = es === undefined
     ? createStdoutSink(process.stdout, documents.encode, observer)

@@ -24,6 +24,7 @@ export interface Config {
   readonly schema: 'fluentd' | 'ecs';
   readonly dedotKeys: boolean;
   readonly kubernetesMetadata: boolean;
+  readonly honorExcludeAnnotations: boolean;
   readonly kubernetesUrl: string | undefined;
   /** Set by Kubernetes in every pod: the in-cluster API address. */
   readonly kubernetesServiceHost: string | undefined;
@@ -104,6 +105,7 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
     schema: get.enum('schema') as Config['schema'],
     dedotKeys: get.bool('dedot_keys'),
     kubernetesMetadata: kubernetesOn(get.enum('kubernetes_metadata'), env),
+    honorExcludeAnnotations: get.bool('honor_exclude_annotations'),
     kubernetesUrl: get.string('kubernetes_url'),
     kubernetesServiceHost: env.KUBERNETES_SERVICE_HOST || undefined,
     kubernetesServicePort: env.KUBERNETES_SERVICE_PORT || undefined,

@@ -87,6 +87,8 @@ export const OPTIONS = [
     help: 'Replace "." with "_" in label and annotation keys, so app and app.kubernetes.io/name never collide in a mapping.' },
   { key: 'kubernetes_metadata', env: ['NODETAIL_KUBERNETES_METADATA'], type: oneOf('auto', 'on', 'off'), default: 'auto',
     help: 'Add pod labels, annotations, image and owner from the API server. auto: on when KUBERNETES_SERVICE_HOST is set.' },
+  { key: 'honor_exclude_annotations', env: ['NODETAIL_HONOR_EXCLUDE_ANNOTATIONS'], type: bool, default: 'true',
+    help: 'Leave out the logs of pods annotated nodetail.io/exclude or fluentbit.io/exclude: "true". Any pod author can set them; false ships every pod (Fluent Bit\'s default, K8S-Logging.Exclude Off).' },
   { key: 'kubernetes_url', env: ['NODETAIL_KUBERNETES_URL'], type: str, default: undefined,
     help: 'API server URL. Default: in-cluster, from KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT.' },
   { key: 'kubernetes_token_file', env: ['NODETAIL_KUBERNETES_TOKEN_FILE'], type: str, default: '/var/run/secrets/kubernetes.io/serviceaccount/token',

@@ -61,6 +61,7 @@ test('defaults: no file, no environment', () => {
     schema: 'fluentd',
     dedotKeys: true,
     kubernetesMetadata: false,
+    honorExcludeAnnotations: true,
     kubernetesUrl: undefined,
     kubernetesServiceHost: undefined,
     kubernetesServicePort: undefined,
@@ -315,4 +316,9 @@ test('inside a cluster, no Elasticsearch URL stops the start naming elasticsearc
   assert.equal(loadConfig([], {}).elasticsearch, undefined);
   assert.throws(() => loadConfig([], { NODETAIL_OUTPUT: 'elasticsearch' }), (err: ConfigError) => err.key === 'elasticsearch_url');
   assert.throws(() => loadConfig([], { NODETAIL_OUTPUT: 'stdout', ELASTICSEARCH_URL: 'https://es:9200' }), (err: ConfigError) => err.key === 'output');
+});
+
+test('honor_exclude_annotations: on by default, off on request', () => {
+  assert.equal(loadConfig([], {}).honorExcludeAnnotations, true);
+  assert.equal(loadConfig([], { NODETAIL_HONOR_EXCLUDE_ANNOTATIONS: 'false' }).honorExcludeAnnotations, false);
 });
