@@ -1,6 +1,6 @@
 import pkg from '../package.json' with { type: 'json' };
 import { loadConfig, type Config } from './config/load-config.ts';
-import { unsafeSettings } from './config/unsafe-settings.ts';
+import { announceSettings } from './config/announce-settings.ts';
 import { ConfigError } from './core/errors.ts';
 import type { PipelineState } from './core/observer.ts';
 import type { Sink } from './core/sink.ts';
@@ -49,9 +49,8 @@ async function main(): Promise<void> {
     activeFiles: () => pipeline?.state.activeFiles() ?? 0,
     podCacheSize: () => pods?.size() ?? 0,
   };
-  const unsafe = unsafeSettings(es);
-  for (const { setting, hosts, message } of unsafe) logger.warn({ setting, hosts }, message);
-  const metrics = createMetrics({ version: pkg.version, state, sinkName: es === undefined ? 'stdout' : 'elasticsearch', unsafeSettings: unsafe.map((u) => u.setting) });
+  const unsafe = announceSettings(config, process.env, logger);
+  const metrics = createMetrics({ version: pkg.version, state, sinkName: es === undefined ? 'stdout' : 'elasticsearch', unsafeSettings: unsafe });
   const observer = metrics.observer;
 
   const pods: PodCache | undefined = config.kubernetesMetadata
@@ -128,7 +127,7 @@ async function main(): Promise<void> {
     paths: config.paths,
     stateDir: config.stateDir,
     httpPort: server.port,
-    unsafeSettings: unsafe.map((u) => u.setting),
+    unsafeSettings: unsafe,
   }, 'nodetail started');
 }
 

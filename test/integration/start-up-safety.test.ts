@@ -74,3 +74,24 @@ test('safe settings announce nothing, and the gauge says 0', async (t) => {
   assert.match(metrics, /^nodetail_unsafe_setting\{setting="tls_verify_off"\} 0$/m);
   assert.match(metrics, /^nodetail_unsafe_setting\{setting="credentials_over_http"\} 0$/m);
 });
+
+test('a misspelt NODETAIL_ variable is named with the nearest setting, and Fluentd variables with no effect in one warning', async (t) => {
+  const { node, state } = await nodeWithOneLine(t);
+  const agent = new AgentProcess({
+    NODETAIL_PATHS: node.paths,
+    NODETAIL_STATE_DIR: state.dir,
+    NODETAIL_ELASTICSEARCH_URLS: 'http://127.0.0.1:1',
+    FLUENT_ELASTICSEARCH_SSL_VERSION: 'TLSv1_2',
+    FLUENT_ELASTICSEARCH_LOGSTASH_FORMAT: 'true',
+    FLUENT_ELASTICSEARCH_LOGSTASH_PREFIX: 'k8s',
+  });
+  t.after(() => agent.kill9());
+  await agent.waitFor('the record', () => agent.records.length === 1);
+  assert.equal((await agent.stop()).code, 0);
+
+  const warned = agent.logs.filter((l) => l.level === 'warn');
+  assert.deepEqual(warned.filter((l) => l.variable !== undefined).map((l) => [l.variable, l.nearest, l.msg]), [
+    ['NODETAIL_ELASTICSEARCH_URLS', 'NODETAIL_ELASTICSEARCH_URL', 'unknown variable NODETAIL_ELASTICSEARCH_URLS: ignored (nearest setting: NODETAIL_ELASTICSEARCH_URL, key elasticsearch_url)'],
+  ]);
+  assert.deepEqual(warned.filter((l) => l.variables !== undefined).map((l) => l.variables), [['FLUENT_ELASTICSEARCH_LOGSTASH_FORMAT', 'FLUENT_ELASTICSEARCH_SSL_VERSION']]);
+});
