@@ -219,7 +219,7 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
 /** Paths never read as logs whatever links or globs lead there: the agent's state, configuration and credentials. */
 function protectedPaths(config: Config): string[] {
   const es = config.elasticsearch;
-  const files = [config.kubernetesTokenFile, config.kubernetesCaFile, es?.bearerTokenFile, es?.caFile, es?.certFile, es?.keyFile];
+  const files = [config.kubernetesTokenFile, config.kubernetesCaFile, es?.bearerTokenFile, es?.passwordFile, es?.apiKeyFile, es?.caFile, es?.certFile, es?.keyFile];
   return [
     config.stateDir,
     '/var/run/secrets',

@@ -48,7 +48,10 @@ export interface ElasticsearchConfig {
   readonly urls: readonly URL[];
   readonly username: string | undefined;
   readonly password: string | undefined;
+  /** Where the password was read from, if a file: read again after a 401/403 (a rotated Secret). */
+  readonly passwordFile: string | undefined;
   readonly apiKey: string | undefined;
+  readonly apiKeyFile: string | undefined;
   readonly bearerTokenFile: string | undefined;
   readonly caFile: string | undefined;
   readonly certFile: string | undefined;
@@ -119,6 +122,8 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
       username: get.string('elasticsearch_username'),
       password: get.secret('elasticsearch_password', 'elasticsearch_password_file'),
       apiKey: get.secret('elasticsearch_api_key', 'elasticsearch_api_key_file'),
+      passwordFile: get.string('elasticsearch_password_file'),
+      apiKeyFile: get.string('elasticsearch_api_key_file'),
       bearerTokenFile: get.string('elasticsearch_bearer_token_file'),
       caFile: get.string('elasticsearch_ca_file'),
       certFile: get.string('elasticsearch_cert_file'),
