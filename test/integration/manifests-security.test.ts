@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import type { IDaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { NetworkPolicy, type INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import { ResourceQuota, type IResourceQuota } from 'kubernetes-models/v1/ResourceQuota';
 
 const MANIFESTS = fileURLToPath(new URL('../../manifests/', import.meta.url));
 type Obj = Record<string, unknown> & { kind?: string };
@@ -54,4 +55,22 @@ test('the optional NetworkPolicy component admits only Prometheus, only on the a
   }]);
   // Not part of the main install: applying it is a choice.
   assert.ok(!readFileSync(join(MANIFESTS, 'kustomization.yaml'), 'utf8').includes('network-policy'));
+});
+
+test('the DaemonSet on real nodes: Linux only, DAC_READ_SEARCH as its one capability, and a ResourceQuota that admits its priority class', async (t) => {
+  const built = await buildOverlay(t, []);
+  if (built === undefined) return;
+  const ds = built.find((o) => o.kind === 'DaemonSet') as unknown as IDaemonSet;
+  const spec = ds.spec?.template.spec;
+  assert.deepEqual(spec?.nodeSelector, { 'kubernetes.io/os': 'linux' });
+  // Exactly the set test/integration/capabilities.test.ts runs the agent with.
+  assert.deepEqual(spec?.containers[0]?.securityContext?.capabilities, { drop: ['ALL'], add: ['DAC_READ_SEARCH'] });
+  assert.equal(spec?.containers[0]?.securityContext?.runAsUser, 0);
+
+  const quota = built.find((o) => o.kind === 'ResourceQuota') as IResourceQuota | undefined;
+  assert.ok(quota !== undefined, 'no ResourceQuota in the install');
+  new ResourceQuota(quota).validate();
+  assert.equal(quota.metadata?.namespace, ds.metadata?.namespace);
+  assert.deepEqual(quota.spec?.scopeSelector?.matchExpressions, [{ scopeName: 'PriorityClass', operator: 'In', values: [spec?.priorityClassName] }]);
+  assert.ok(Number(quota.spec?.hard?.pods) >= 5000, 'room for one pod per node of a large cluster');
 });

@@ -38,15 +38,18 @@ export class AgentProcess {
   #stdout = '';
   #stderr = '';
 
-  constructor(env: Record<string, string>, args: readonly string[] = [], options: { uid?: number; gid?: number } = {}) {
+  /** `wrapper`: a command the agent is started through (`setpriv ... --` to run it with fewer capabilities). */
+  constructor(env: Record<string, string>, args: readonly string[] = [], options: { uid?: number; gid?: number; wrapper?: readonly string[] } = {}) {
     // Started as everywhere (package.json start, the Dockerfile, the benchmark).
     // The agent follows links only into its container log roots: a fake node's are below its root.
     const roots = env.NODETAIL_PATHS === undefined ? {} : { NODETAIL_CONTAINER_LOG_ROOTS: logRootsFor(env.NODETAIL_PATHS) };
-    this.child = spawn(process.execPath, [...agentCommand().nodeFlags, join(ROOT, 'agent/main.ts'), ...args], {
+    const { wrapper = [], ...ids } = options;
+    const command = [...wrapper, process.execPath, ...agentCommand().nodeFlags, join(ROOT, 'agent/main.ts'), ...args];
+    this.child = spawn(command[0] as string, command.slice(1), {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...agentCommandEnv(), ...FAST_ENV, ...roots, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
-      ...options,
+      ...ids,
     });
     const merged = { ...FAST_ENV, ...env };
     const logsOnStdout = Boolean(merged.ELASTICSEARCH_URL || merged.FLUENT_ELASTICSEARCH_HOST);
