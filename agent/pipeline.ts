@@ -1,9 +1,9 @@
-import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ByteBudget } from './batch/byte-budget.ts';
 import { Batcher, type ClosedBatch } from './batch/batcher.ts';
 import { CheckpointStore } from './checkpoint/checkpoint-store.ts';
 import type { Config } from './config/load-config.ts';
+import { protectedPaths } from './config/protected-paths.ts';
 import { ConfigError, ShutdownError } from './core/errors.ts';
 import type { Log } from './core/log.ts';
 import type { Observer, PipelineState } from './core/observer.ts';
@@ -214,17 +214,4 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
       return { ok: true };
     },
   };
-}
-
-/** Paths never read as logs whatever links or globs lead there: the agent's state, configuration and credentials. */
-function protectedPaths(config: Config): string[] {
-  const es = config.elasticsearch;
-  const files = [config.kubernetesTokenFile, config.kubernetesCaFile, es?.bearerTokenFile, es?.passwordFile, es?.apiKeyFile, es?.caFile, es?.certFile, es?.keyFile];
-  return [
-    config.stateDir,
-    '/var/run/secrets',
-    '/run/secrets',
-    ...(config.configFile === undefined ? [] : [dirname(config.configFile)]),
-    ...files.filter((f): f is string => f !== undefined && f !== ''),
-  ];
 }
