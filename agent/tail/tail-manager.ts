@@ -126,7 +126,11 @@ export class TailManager {
         this.#pathProblem(path, st);
         continue;
       }
-      if (!st.isFile()) continue;
+      if (!st.isFile()) {
+        // Never opened (a FIFO would block, a device may act on open); a folder is just skipped.
+        if (!st.isDirectory()) this.#pathProblem(path, new ReadRefusedError(path, path, 'special_file'));
+        continue;
+      }
       const key = fileKey(st.dev, st.ino);
       seen.add(key);
       const tailer = this.#tailers.get(key) ?? (await this.#open(path, initial, undefined));

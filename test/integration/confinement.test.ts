@@ -53,7 +53,8 @@ test('links are followed only into the log roots: secrets, procfs, protected pat
   writeFileSync(join(state.dir, 'planted.log'), 'S3cret-in-the-state-dir\n');
   symlinkSync(join(state.dir, 'planted.log'), links.state);
   // A FIFO matched by the host glob: never opened, so it never blocks the agent.
-  execFileSync('mkfifo', [join(node.root, 'var/log/fifo.log')]);
+  const fifo = join(node.root, 'var/log/fifo.log');
+  execFileSync('mkfifo', [fifo]);
 
   const agent = new AgentProcess({
     NODETAIL_PATHS: node.paths,
@@ -84,6 +85,7 @@ test('links are followed only into the log roots: secrets, procfs, protected pat
     [links.secret, 'outside_log_roots'],
     [links.hostGlob, 'outside_log_roots'],
     [links.state, 'protected_path'],
+    [fifo, 'special_file'],
   ].sort(), 'each refused path logged once, with its reason');
   assert.equal(refused.find((l) => l.path === links.secret)?.real, secret);
 
@@ -92,4 +94,5 @@ test('links are followed only into the log roots: secrets, procfs, protected pat
   assert.equal(counted('containers', 'special_file'), 1);
   assert.equal(counted('host', 'outside_log_roots'), 1);
   assert.equal(counted('host', 'protected_path'), 1);
+  assert.equal(counted('host', 'special_file'), 1);
 });
