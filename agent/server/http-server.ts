@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { ConfigError } from '../core/errors.ts';
 import type { Log } from '../core/log.ts';
 
@@ -125,6 +126,14 @@ export function startHttpServer(options: HttpServerOptions): Promise<RunningHttp
     handle,
   );
   server.maxConnections = MAX_CONNECTIONS;
+  // Node's own answer to a client error writes a 400 (408 for a timeout) and destroys the socket;
+  // for a header timeout that comes with the idle timeout below, it was seen (Node 24) to leave
+  // connections open for good, forgotten by the server. This does the same, with the socket always
+  // destroyed, and a timed-out client just cut off.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (socket.writable && error.code !== 'ERR_HTTP_REQUEST_TIMEOUT') socket.write('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    socket.destroy();
+  });
   // A socket that sends nothing at all is closed too (the header timeout only starts with the
   // first byte), so an idle client never holds a descriptor for long.
   server.setTimeout(HEADERS_TIMEOUT_MS, (socket) => socket.destroy());
