@@ -1,5 +1,6 @@
 import pkg from '../package.json' with { type: 'json' };
 import { loadConfig, type Config } from './config/load-config.ts';
+import { announceSettings } from './config/announce-settings.ts';
 import { ConfigError } from './core/errors.ts';
 import type { Observer, PipelineState } from './core/observer.ts';
 import type { Sink } from './core/sink.ts';
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
   }
   const es = config.elasticsearch;
   // Records go to stdout when there is no Elasticsearch: the self-log then goes to stderr.
-  const logger = createLogger({ level: config.logLevel, destination: es === undefined ? 'stderr' : 'stdout', secrets: [es?.password, es?.apiKey] });
+  const logger = createLogger({ level: config.logLevel, destination: es === undefined ? 'stderr' : 'stdout', secrets: [es?.password, es?.apiKey, ...(es?.urls ?? []).map((u) => decodeURIComponent(u.password))] });
 
   let pipeline: Pipeline | undefined;
   const state: PipelineState = {
@@ -52,7 +53,8 @@ async function main(): Promise<void> {
     activeFiles: () => pipeline?.state.activeFiles() ?? 0,
     podCacheSize: () => pods?.size() ?? 0,
   };
-  const metrics = createMetrics({ version: pkg.version, state, sinkName: es === undefined ? 'stdout' : 'elasticsearch' });
+  const unsafe = announceSettings(config, process.env, logger);
+  const metrics = createMetrics({ version: pkg.version, state, sinkName: es === undefined ? 'stdout' : 'elasticsearch', unsafeSettings: unsafe });
   // Every finished output request, whatever its answer, shows the agent is not wedged (/healthz).
   const liveness = new Liveness(WEDGED_AFTER_MS);
   const observer: Observer = {
@@ -82,6 +84,7 @@ async function main(): Promise<void> {
     dedotKeys: config.dedotKeys,
     pods,
     selfPod: { namespace: config.podNamespace, name: config.podName },
+    honorExcludeAnnotations: config.honorExcludeAnnotations,
   });
   const sink: Sink = es === undefined
     ? createStdoutSink(process.stdout, documents.encode, observer)
@@ -139,6 +142,7 @@ async function main(): Promise<void> {
     paths: config.paths,
     stateDir: config.stateDir,
     httpPort: server.port,
+    unsafeSettings: unsafe,
   }, 'nodetail started');
 }
 

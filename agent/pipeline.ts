@@ -4,6 +4,7 @@ import { Batcher, type ClosedBatch } from './batch/batcher.ts';
 import { CheckpointStore } from './checkpoint/checkpoint-store.ts';
 import { lockStateDir, type StateDirLock } from './checkpoint/state-dir-lock.ts';
 import type { Config } from './config/load-config.ts';
+import { protectedPaths } from './config/protected-paths.ts';
 import { ConfigError, ShutdownError } from './core/errors.ts';
 import type { Log } from './core/log.ts';
 import type { Observer, PipelineState } from './core/observer.ts';
@@ -11,6 +12,7 @@ import type { LogRecord } from './core/record.ts';
 import type { Sink } from './core/sink.ts';
 import { Discovery } from './discover/discovery.ts';
 import type { DocumentEncoder } from './enrich/document-encoder.ts';
+import { createConfinedOpen } from './tail/confined-open.ts';
 import { TailManager } from './tail/tail-manager.ts';
 import type { Tailer } from './tail/tailer.ts';
 import type { Liveness } from './server/liveness.ts';
@@ -82,6 +84,7 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
     budget,
     observer,
     log,
+    open: createConfinedOpen({ logRoots: config.containerLogRoots, protectedPaths: protectedPaths(config) }).open,
     // Each record is encoded into the open batch as soon as it is decoded, so a chunk's records
     // never live together: young-generation GCs find next to nothing alive, and a small young
     // generation costs no throughput (--max-semi-space-size=2: -6 MB of peak RSS, measured).

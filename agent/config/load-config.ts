@@ -9,6 +9,9 @@ import { OPTIONS, type OptionKey, type OptionSpec } from './options.ts';
 export interface Config {
   readonly paths: readonly string[];
   readonly excludePaths: readonly string[];
+  readonly containerLogRoots: readonly string[];
+  /** The `--config` file, if any: never read as a log. */
+  readonly configFile: string | undefined;
   readonly readFrom: 'head' | 'tail';
   readonly maxRecordBytes: number;
   readonly readChunkBytes: number;
@@ -23,6 +26,7 @@ export interface Config {
   readonly schema: 'fluentd' | 'ecs';
   readonly dedotKeys: boolean;
   readonly kubernetesMetadata: boolean;
+  readonly honorExcludeAnnotations: boolean;
   readonly kubernetesUrl: string | undefined;
   /** Set by Kubernetes in every pod: the in-cluster API address. */
   readonly kubernetesServiceHost: string | undefined;
@@ -46,7 +50,10 @@ export interface ElasticsearchConfig {
   readonly urls: readonly URL[];
   readonly username: string | undefined;
   readonly password: string | undefined;
+  /** Where the password was read from, if a file: read again after a 401/403 (a rotated Secret). */
+  readonly passwordFile: string | undefined;
   readonly apiKey: string | undefined;
+  readonly apiKeyFile: string | undefined;
   readonly bearerTokenFile: string | undefined;
   readonly caFile: string | undefined;
   readonly certFile: string | undefined;
@@ -85,9 +92,12 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
   const get = reader(raw);
   const esUrls = elasticsearchUrls(get.list('elasticsearch_url'), env);
   if (esUrls !== undefined) checkIndexNames(raw, get);
+  checkOutput(get.enum('output'), esUrls !== undefined, env);
   return {
     paths: get.list('paths') ?? [],
     excludePaths: get.list('exclude_paths') ?? [],
+    containerLogRoots: get.list('container_log_roots') ?? [],
+    configFile: file.path || undefined,
     readFrom: get.enum('read_from') as Config['readFrom'],
     maxRecordBytes: get.number('max_record_bytes'),
     readChunkBytes: get.number('read_chunk_bytes'),
@@ -102,6 +112,7 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
     schema: get.enum('schema') as Config['schema'],
     dedotKeys: get.bool('dedot_keys'),
     kubernetesMetadata: kubernetesOn(get.enum('kubernetes_metadata'), env),
+    honorExcludeAnnotations: get.bool('honor_exclude_annotations'),
     kubernetesUrl: get.string('kubernetes_url'),
     kubernetesServiceHost: env.KUBERNETES_SERVICE_HOST || undefined,
     kubernetesServicePort: env.KUBERNETES_SERVICE_PORT || undefined,
@@ -115,6 +126,8 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
       username: get.string('elasticsearch_username'),
       password: get.secret('elasticsearch_password', 'elasticsearch_password_file'),
       apiKey: get.secret('elasticsearch_api_key', 'elasticsearch_api_key_file'),
+      passwordFile: get.string('elasticsearch_password_file'),
+      apiKeyFile: get.string('elasticsearch_api_key_file'),
       bearerTokenFile: get.string('elasticsearch_bearer_token_file'),
       caFile: get.string('elasticsearch_ca_file'),
       certFile: get.string('elasticsearch_cert_file'),
@@ -300,6 +313,19 @@ function kubernetesOn(mode: string, env: Env): boolean {
   return mode === 'on';
 }
 
+/**
+ * Inside a cluster, stdout is the agent's own container log: printing every record there copies
+ * the node's logs into it and moves the checkpoints as if they were shipped. So without an
+ * Elasticsearch URL the agent starts there only when stdout was chosen on purpose.
+ */
+function checkOutput(output: string, elasticsearch: boolean, env: Env): void {
+  if (output === 'stdout' && elasticsearch) throw new ConfigError('output', 'stdout was chosen, but elasticsearch_url is set too: unset one of them');
+  if (output === 'elasticsearch' && !elasticsearch) throw new ConfigError('elasticsearch_url', 'not set, but output is elasticsearch: set ELASTICSEARCH_URL (or elasticsearch_url in the config file)');
+  if (output === 'auto' && !elasticsearch && (env.KUBERNETES_SERVICE_HOST ?? '') !== '') {
+    throw new ConfigError('elasticsearch_url', 'not set, inside a Kubernetes cluster (KUBERNETES_SERVICE_HOST is set): records would be printed into this pod\'s own log and marked as shipped. Set ELASTICSEARCH_URL (or elasticsearch_url in the config file), or NODETAIL_OUTPUT=stdout (output: stdout) to print them on purpose');
+  }
+}
+
 /** ELASTICSEARCH_URL, or the URL fluentd-kubernetes-daemonset composes from its FLUENT_ELASTICSEARCH_* parts. */
 function elasticsearchUrls(list: string[] | undefined, env: Env): URL[] | undefined {
   let urls = list;
@@ -312,6 +338,7 @@ function elasticsearchUrls(list: string[] | undefined, env: Env): URL[] | undefi
   }
   if (urls === undefined || urls.length === 0) return undefined;
   return urls.map((u) => {
+    checkUserinfo(u, key);
     let url: URL;
     try {
       url = new URL(u);
@@ -323,7 +350,28 @@ function elasticsearchUrls(list: string[] | undefined, env: Env): URL[] | undefi
   });
 }
 
-/** A URL as it may be shown: without its password. */
+/**
+ * A URL as it may be shown: everything between `//` and the last `@` is user information
+ * (a password may hold an unescaped `/` or `@`); only a plain user name before a `:` is kept.
+ */
 export function redactUrl(u: string): string {
-  return u.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:<redacted>@');
+  const start = u.indexOf('//');
+  const at = u.lastIndexOf('@');
+  if (start < 0 || at < start) return u;
+  const userinfo = u.slice(start + 2, at);
+  const colon = userinfo.indexOf(':');
+  const user = userinfo.slice(0, colon);
+  const shown = colon > 0 && /^[^/?#]*$/.test(user) ? `${user}:<redacted>` : '<redacted>';
+  return `${u.slice(0, start + 2)}${shown}${u.slice(at)}`;
+}
+
+/**
+ * `http://elastic:S3cr/3t@host`: a URL parser ends the host at the `/`, so the password would
+ * become the host, port or path, and be sent and printed as such. Refused: it must be URL-encoded.
+ */
+function checkUserinfo(u: string, key: string): void {
+  const start = u.indexOf('//');
+  const at = u.lastIndexOf('@');
+  if (start < 0 || at < start || !/[/?#]/.test(u.slice(start + 2, at))) return;
+  throw new ConfigError(key, `the user name or password in ${JSON.stringify(redactUrl(u))} holds "/", "?" or "#": URL-encode them (%2F, %3F, %23), or set elasticsearch_username and elasticsearch_password instead`);
 }

@@ -16,7 +16,13 @@ export type InputProblem =
   | 'unreadable' // open/read failed (EACCES, EISDIR...)
   | 'vanished' // the file was deleted before it could be opened or read
   | 'symlink_loop' // ELOOP while resolving a matched path
-  | 'inode_reused'; // a checkpoint's inode now holds other content: read from 0
+  | 'inode_reused' // a checkpoint's inode now holds other content: read from 0
+  | 'outside_log_roots' // a link that ends outside the kubelet's and runtime's log folders: never read
+  | 'special_file' // not a regular file (FIFO, device, folder) or on procfs/sysfs: never read
+  | 'protected_path'; // the agent's own state, configuration or credentials: never read
+
+/** A setting in force that weakens security (a metric label; see agent/config/unsafe-settings.ts). */
+export type UnsafeSettingName = 'tls_verify_off' | 'credentials_over_http';
 
 export type FileEvent = 'opened' | 'rotated' | 'truncated' | 'closed';
 

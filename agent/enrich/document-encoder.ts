@@ -32,6 +32,8 @@ export interface DocumentEncoderOptions {
   readonly pods: PodMetadataSource | undefined;
   /** This agent's own pod: its logs are never shipped (they would feed themselves). */
   readonly selfPod: { readonly namespace: string | undefined; readonly name: string | undefined };
+  /** Honour `nodetail.io/exclude` / `fluentbit.io/exclude` (any pod author can set them). Default true. */
+  readonly honorExcludeAnnotations?: boolean;
 }
 
 interface FileFields {
@@ -94,7 +96,7 @@ function isExcluded(file: LogFile, pod: PodInfo | undefined, options: DocumentEn
   const { namespace, pod: podName } = file.meta;
   const self = options.selfPod;
   if (self.name !== undefined && podName === self.name && (self.namespace === undefined || namespace === self.namespace)) return true;
-  return pod?.excluded ?? false;
+  return options.honorExcludeAnnotations !== false && (pod?.excluded ?? false);
 }
 
 function fileFragment(schema: 'fluentd' | 'ecs', file: LogFile, pod: PodInfo | undefined, options: DocumentEncoderOptions): string {

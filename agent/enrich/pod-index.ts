@@ -145,8 +145,12 @@ export function createPodIndex(options: PodIndexOptions): PodIndex {
   return {
     lookup(meta) {
       if (meta.podUid !== undefined) {
-        const entry = byUid.get(meta.podUid) ?? byUid.get(byAlias.get(meta.podUid) ?? '');
-        return live(entry);
+        const entry = byUid.get(meta.podUid);
+        if (entry !== undefined) return live(entry);
+        // A static pod's folder names its config hash: its mirror pod matches only with the
+        // namespace and name of the folder too, so no other pod can take its metadata or exclusion.
+        const mirror = byUid.get(byAlias.get(meta.podUid) ?? '');
+        return mirror?.pod.info.namespace === meta.namespace && mirror?.pod.info.name === meta.pod ? live(mirror) : undefined;
       }
       if (meta.namespace !== undefined && meta.pod !== undefined) {
         return live(byUid.get(byName.get(`${meta.namespace}/${meta.pod}`) ?? ''));

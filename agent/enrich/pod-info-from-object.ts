@@ -14,7 +14,8 @@ export interface PodFromObject {
   readonly containerIds: readonly string[];
   /**
    * A static pod's log directory holds its config hash instead of the API uid; the mirror pod
-   * carries that hash in the `kubernetes.io/config.mirror` annotation.
+   * carries that hash in the `kubernetes.io/config.mirror` annotation. Taken only from a pod
+   * owned by a Node, as the kubelet makes mirror pods: any pod author can write the annotation.
    */
   readonly mirrorHash: string | undefined;
 }
@@ -50,7 +51,8 @@ export function podInfoFromObject(object: unknown, namespaceLabels: Readonly<Rec
     containers,
     excluded: EXCLUDE_ANNOTATIONS.some((key) => annotations[key] === 'true'),
   });
-  return { info, containerIds, mirrorHash: annotations['kubernetes.io/config.mirror'] };
+  const ownedByNode = kubeJson.objects(metadata, 'ownerReferences').some((ref) => kubeJson.string(ref, 'kind') === 'Node');
+  return { info, containerIds, mirrorHash: ownedByNode ? annotations['kubernetes.io/config.mirror'] : undefined };
 }
 
 /** Regular, init and ephemeral containers, each with what its status says (id, image digest). */

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { ConfigError } from '../core/errors.ts';
 import type { Log } from '../core/log.ts';
 
@@ -42,6 +43,19 @@ export interface RunningHttpServer {
 }
 
 const TEXT = 'text/plain; charset=utf-8';
+
+/**
+ * Probes and a scraper or two are the only clients: more connections than this are closed as
+ * they come, so idle connections can never take the descriptors that log files need (with a
+ * 256 descriptor limit, 230 idle connections once stopped /healthz and made opens fail EMFILE).
+ */
+export const MAX_CONNECTIONS = 64;
+
+/**
+ * A client must send its request headers within this long (checked every second), and a
+ * connection quiet for this long is closed, whether it ever sent anything or not.
+ */
+export const HEADERS_TIMEOUT_MS = 5_000;
 
 function reply(res: ServerResponse, status: number, body: string, contentType = TEXT): void {
   res.writeHead(status, {
@@ -102,15 +116,27 @@ export function startHttpServer(options: HttpServerOptions): Promise<RunningHttp
 
   const server = createServer(
     {
-      // Scrapes and probes are small and quick; a client that dawdles is cut off.
-      headersTimeout: 10_000,
-      requestTimeout: 15_000,
+      // Scrapes and probes are small and quick; a client that dawdles is cut off within seconds
+      // (Node checks these every connectionsCheckingInterval, 30 s by default).
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: 10_000,
       keepAliveTimeout: 5_000,
+      connectionsCheckingInterval: 1_000,
     },
     handle,
   );
-  // A socket that sends nothing at all is closed too, so a stuck client never holds a descriptor.
-  server.setTimeout(30_000, (socket) => socket.destroy());
+  server.maxConnections = MAX_CONNECTIONS;
+  // Node's own answer to a client error writes a 400 (408 for a timeout) and destroys the socket;
+  // for a header timeout that comes with the idle timeout below, it was seen (Node 24) to leave
+  // connections open for good, forgotten by the server. This does the same, with the socket always
+  // destroyed, and a timed-out client just cut off.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (socket.writable && error.code !== 'ERR_HTTP_REQUEST_TIMEOUT') socket.write('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    socket.destroy();
+  });
+  // A socket that sends nothing at all is closed too (the header timeout only starts with the
+  // first byte), so an idle client never holds a descriptor for long.
+  server.setTimeout(HEADERS_TIMEOUT_MS, (socket) => socket.destroy());
 
   return new Promise((resolve, reject) => {
     // A port already taken (another agent on the host network, say) is a configuration problem: named, not a stack trace.

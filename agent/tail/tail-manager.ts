@@ -1,7 +1,8 @@
-import { lstat, open, readdir, readlink, stat } from 'node:fs/promises';
+import { lstat, readdir, readlink, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Checkpoint, CheckpointStore } from '../checkpoint/checkpoint-store.ts';
 import type { ByteBudget } from '../batch/byte-budget.ts';
+import { ReadRefusedError } from '../core/errors.ts';
 import type { Log } from '../core/log.ts';
 import type { InputObserver, InputProblem } from '../core/observer.ts';
 import type { LogRecord } from '../core/record.ts';
@@ -34,6 +35,8 @@ export interface TailManagerOptions {
   readonly budget: ByteBudget;
   readonly observer: InputObserver;
   readonly log: Log;
+  /** Opens a matched path, or refuses it (see confined-open.ts): every log file is opened through it. */
+  readonly open: (path: string) => Promise<FileHandle>;
   /**
    * One record of a file, in file order, as its chunk is decoded (synchronously): it may be
    * encoded and let go before the next one is made.
@@ -127,7 +130,11 @@ export class TailManager {
         this.#pathProblem(path, st);
         continue;
       }
-      if (!st.isFile()) continue;
+      if (!st.isFile()) {
+        // Never opened (a FIFO would block, a device may act on open); a folder is just skipped.
+        if (!st.isDirectory()) this.#pathProblem(path, new ReadRefusedError(path, path, 'special_file'));
+        continue;
+      }
       const key = fileKey(st.dev, st.ino);
       seen.add(key);
       const tailer = this.#tailers.get(key) ?? (await this.#open(path, initial, undefined));
@@ -350,7 +357,7 @@ export class TailManager {
   async #open(path: string, initial: boolean, from: Checkpoint | 'head' | undefined): Promise<Tailer | undefined> {
     let fh;
     try {
-      fh = await open(path, 'r');
+      fh = await this.#o.open(path);
     } catch (err) {
       this.#pathProblem(path, err);
       return undefined;
@@ -494,11 +501,12 @@ export class TailManager {
   #pathProblem(path: string, err: unknown): void {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return; // gone between the scan and the stat: nothing to read
-    const problem: InputProblem = code === 'ELOOP' ? 'symlink_loop' : 'unreadable';
+    const problem: InputProblem = err instanceof ReadRefusedError ? err.reason : code === 'ELOOP' ? 'symlink_loop' : 'unreadable';
     if (this.#problemPaths.get(path) === problem) return;
     this.#problemPaths.set(path, problem);
     this.#o.observer.inputProblem(describeFile([path]).source, problem);
-    this.#o.log.warn({ path, reason: code ?? String(err) }, problem === 'symlink_loop' ? 'symlink loop: file skipped' : 'cannot read file: skipped until it becomes readable');
+    if (err instanceof ReadRefusedError) this.#o.log.warn({ path, real: err.real, reason: problem }, 'file refused: it is not a log file of this node (skipped, and never read while it leads there)');
+    else this.#o.log.warn({ path, reason: code ?? String(err) }, problem === 'symlink_loop' ? 'symlink loop: file skipped' : 'cannot read file: skipped until it becomes readable');
   }
 
   #fileProblem(tailer: Tailer, problem: InputProblem, err: unknown): void {

@@ -45,8 +45,11 @@ const SECRET_KEYS = [
 ];
 const SECRET_PATHS = SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]);
 
-/** `scheme://user:password@host`: the password part (mirrors redactUrl in agent/config). */
-const URL_PASSWORD = /(\/\/[^/@:\s"]*):[^/@\s"]*@/g;
+/**
+ * `scheme://user:password@host`: the password part, up to the last `@` (a password may hold an
+ * unescaped `/` or `@`; mirrors redactUrl in agent/config).
+ */
+const URL_PASSWORD = /(\/\/[^/@:\s"]*):[^\s"]*@/g;
 
 const escape = (text: string): string => JSON.stringify(text).slice(1, -1);
 

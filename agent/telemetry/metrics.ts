@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { FileEvent, InputProblem, Observer, OutputProblem, PipelineState } from '../core/observer.ts';
+import type { FileEvent, InputProblem, Observer, OutputProblem, PipelineState, UnsafeSettingName } from '../core/observer.ts';
 import type { SourceKind } from '../core/record.ts';
 
 /**
@@ -26,6 +26,8 @@ export interface MetricsOptions {
   readonly state: PipelineState;
   /** `elasticsearch` or `stdout`: a label of `nodetail_build_info`. */
   readonly sinkName: string;
+  /** Settings in force that weaken security (agent/config/unsafe-settings.ts): 1 in nodetail_unsafe_setting. */
+  readonly unsafeSettings?: readonly UnsafeSettingName[];
   /** Distinct namespaces counted by name; the rest share the `_other` series. Default 100. */
   readonly namespaceLimit?: number;
 }
@@ -49,7 +51,9 @@ const everyOf =
 const SOURCES = everyOf<SourceKind>()(['containers', 'pods', 'docker', 'host']);
 const INPUT_PROBLEMS = everyOf<InputProblem>()([
   'truncated', 'malformed_cri', 'malformed_docker', 'invalid_utf8', 'incomplete', 'unreadable', 'vanished', 'symlink_loop', 'inode_reused',
+  'outside_log_roots', 'special_file', 'protected_path',
 ]);
+const UNSAFE_SETTINGS = everyOf<UnsafeSettingName>()(['tls_verify_off', 'credentials_over_http']);
 const FILE_EVENTS = everyOf<FileEvent>()(['opened', 'rotated', 'truncated', 'closed']);
 const OUTPUT_PROBLEMS = everyOf<OutputProblem>()([
   'rejected', 'too_many_requests', 'server_error', 'timeout', 'connection', 'unauthorized', 'cluster_block', 'index_blocked', 'too_large', 'bad_request',
@@ -184,6 +188,13 @@ export function createMetrics(options: MetricsOptions): Metrics {
     labelNames: ['version', 'node_version', 'sink'],
     registers: [registry],
   }).set({ version: options.version, node_version: process.version, sink: options.sinkName }, 1);
+  const unsafe = new Gauge({
+    name: 'nodetail_unsafe_setting',
+    help: '1 for each setting in force that weakens security (tls_verify_off, credentials_over_http), else 0; announced at start-up.',
+    labelNames: ['setting'],
+    registers: [registry],
+  });
+  for (const setting of UNSAFE_SETTINGS) unsafe.set({ setting }, options.unsafeSettings?.includes(setting) ? 1 : 0);
 
   const inputRecordsBy = memo((source) => inputRecords.labels(source));
   const inputBytesBy = memo((source) => inputBytes.labels(source));

@@ -195,6 +195,7 @@ class Bench {
           ...agentCommandEnv(),
           ELASTICSEARCH_URL: this.#endpoint.url,
           NODETAIL_PATHS: tree.containersGlob,
+          NODETAIL_CONTAINER_LOG_ROOTS: join(tree.root, 'var', 'log', 'pods'),
           NODETAIL_STATE_DIR: stateDir,
           NODETAIL_READ_FROM: 'head',
           NODE_NAME: 'bench-node',

@@ -14,8 +14,8 @@ type Doc = Record<string, unknown> & { log?: string; kubernetes?: Record<string,
 const NODE = 'test-node'; // FAST_ENV's NODE_NAME
 const TOKEN = 'integration-token-5e2b';
 
-/** A fake node, a state dir, a token file and a fake API holding the `shop` namespace. */
-async function setup(t: TestContext) {
+/** A fake node, a state dir, a token file and a fake API holding the `shop` namespace; `env` is added to the agent's. */
+async function setup(t: TestContext, env: Record<string, string> = {}) {
   const node = await FakeNode.create();
   const state = await tempStateDir();
   t.after(() => Promise.all([node.remove(), state.remove()]));
@@ -31,6 +31,7 @@ async function setup(t: TestContext) {
       NODETAIL_KUBERNETES_METADATA: 'on',
       NODETAIL_KUBERNETES_URL: api.url,
       NODETAIL_KUBERNETES_TOKEN_FILE: tokenFile,
+      ...env,
     });
     t.after(() => agent.kill9());
     return agent;
@@ -133,4 +134,39 @@ test('with the API down, records still ship with their path metadata; once it is
   const labelled = await keepLoggingUntilLabelled(agent, web, 'web', 50, 10_000);
   assert.deepEqual(labelled.kubernetes?.labels, { app: 'web' });
   assert.equal((await agent.stop()).code, 0);
+});
+
+/** The config hash kubelet names a static pod's log folder with. */
+const ETCD_HASH = '3f1e2d4c5b6a7f8e9d0c1b2a3f4e5d6c';
+const logsOf = (agent: AgentProcess, pod: string) => (agent.records as Doc[]).filter((d) => d.kubernetes?.pod_name === pod);
+
+test('a tenant pod claiming a static pod\'s config hash neither hides its logs nor lends it its labels', async (t) => {
+  const { node, api, startAgent } = await setup(t);
+  const etcd = node.addContainer({ namespace: 'kube-system', pod: `etcd-${NODE}`, container: 'etcd', uid: ETCD_HASH });
+  api.putPod(FakeKubeApi.pod({
+    namespace: 'shop', name: 'hide-etcd', nodeName: NODE, labels: { app: 'tenant' }, owner: { kind: 'Node', name: NODE },
+    annotations: { 'kubernetes.io/config.mirror': ETCD_HASH, 'nodetail.io/exclude': 'true' },
+  }));
+  const agent = startAgent();
+  await agent.waitFor('the pod watch', () => api.watching('pods') === 1);
+  etcd.write(['seq=0 etcd is the cluster\'s memory']);
+  await agent.waitFor('etcd\'s line', () => logsOf(agent, `etcd-${NODE}`).length === 1);
+  assert.equal((await agent.stop()).code, 0);
+  const [doc] = logsOf(agent, `etcd-${NODE}`);
+  assert.equal(doc?.kubernetes?.namespace_name, 'kube-system');
+  assert.equal(doc?.kubernetes?.labels, undefined, 'no labels taken from the tenant\'s pod');
+});
+
+test('honor_exclude_annotations false ships a pod annotated nodetail.io/exclude', async (t) => {
+  const { node, api, startAgent } = await setup(t, { NODETAIL_HONOR_EXCLUDE_ANNOTATIONS: 'false' });
+  const quiet = node.addContainer({ namespace: 'shop', pod: 'quiet-7d9f8b6c5d-q8w7e', container: 'app' });
+  const { namespace, pod, uid } = quiet.spec;
+  api.putPod(FakeKubeApi.pod({ namespace, name: pod, uid, nodeName: NODE, labels: { app: 'quiet' }, annotations: { 'nodetail.io/exclude': 'true' } }));
+  const agent = startAgent();
+  await agent.waitFor('the pod watch', () => api.watching('pods') === 1);
+  quiet.write(['seq=0 would have been left out']);
+  await agent.waitFor('the line', () => logsOf(agent, pod).length === 1);
+  assert.equal((await agent.stop()).code, 0);
+  // The pod was known (its labels are on the record) and still shipped.
+  assert.deepEqual(logsOf(agent, pod).map((d) => [d.log, d.kubernetes?.labels]), [['seq=0 would have been left out', { app: 'quiet' }]]);
 });

@@ -19,6 +19,7 @@ import { parseAllDocuments } from 'yaml';
 import { DaemonSet, type IDaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { ConfigMap, type IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { ResourceQuota } from 'kubernetes-models/v1/ResourceQuota';
 import { Secret, type ISecret } from 'kubernetes-models/v1/Secret';
 import { Service, type IService } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
@@ -123,6 +124,7 @@ const MODELS: Record<string, Validate> = {
   'v1/Namespace': (o) => new Namespace(o as never).validate(),
   'v1/ServiceAccount': (o) => new ServiceAccount(o as never).validate(),
   'v1/ConfigMap': (o) => new ConfigMap(o as never).validate(),
+  'v1/ResourceQuota': (o) => new ResourceQuota(o as never).validate(),
   'v1/Secret': (o) => new Secret(o as never).validate(),
   'v1/Service': (o) => new Service(o as never).validate(),
   'apps/v1/DaemonSet': (o) => new DaemonSet(o as never).validate(),
@@ -426,7 +428,7 @@ test('every manifest validates against the Kubernetes schemas', () => {
   const all = [...m.main.manifests, ...m.operator.manifests, { file: 'examples/elasticsearch-secret.yaml', object: m.secret as unknown as Obj }];
   assert.deepEqual(all.map((x) => `${String(x.object.kind)}/${String((x.object.metadata as { name: string }).name)}`).sort(), [
     'ClusterRole/nodetail', 'ClusterRoleBinding/nodetail', 'ConfigMap/nodetail-config', 'DaemonSet/nodetail', 'Namespace/nodetail',
-    'PodMonitor/nodetail', 'Role/prometheus-k8s', 'RoleBinding/prometheus-k8s', 'Secret/nodetail-elasticsearch', 'Service/nodetail', 'ServiceAccount/nodetail',
+    'PodMonitor/nodetail', 'ResourceQuota/nodetail-critical-pods', 'Role/prometheus-k8s', 'RoleBinding/prometheus-k8s', 'Secret/nodetail-elasticsearch', 'Service/nodetail', 'ServiceAccount/nodetail',
   ]);
   assert.deepEqual(all.flatMap(schemaProblems), []);
 });
@@ -463,7 +465,7 @@ test('the DaemonSet runs on every node, as uid 0 with nothing else, and shuts do
   const sc = c.securityContext;
   assert.deepEqual(
     { user: sc?.runAsUser, rorfs: sc?.readOnlyRootFilesystem, escalation: sc?.allowPrivilegeEscalation, drop: sc?.capabilities?.drop, add: sc?.capabilities?.add, seccomp: sc?.seccompProfile?.type },
-    { user: 0, rorfs: true, escalation: false, drop: ['ALL'], add: undefined, seccomp: 'RuntimeDefault' },
+    { user: 0, rorfs: true, escalation: false, drop: ['ALL'], add: ['DAC_READ_SEARCH'], seccomp: 'RuntimeDefault' },
   );
   assert.deepEqual(c.resources, { requests: { cpu: '100m', memory: '192Mi' }, limits: { memory: '512Mi' } });
   const config = await effectiveConfig(m);

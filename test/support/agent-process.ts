@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { agentCommand, agentCommandEnv } from './agent-command.ts';
+import { logRootsFor } from './fake-node.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -38,6 +39,8 @@ export interface AgentProcessOptions {
    * `user.max_inotify_instances` is 0. Only the agent is concerned, not the tests beside it.
    */
   readonly withoutInotify?: boolean;
+  /** A command the agent is started through, e.g. `setpriv ... --` with an exact capability set. */
+  readonly wrapper?: readonly string[];
 }
 
 const WITHOUT_FILE_OVERRIDE = ['setpriv', '--inh-caps=-dac_override,-dac_read_search', '--bounding-set=-dac_override,-dac_read_search', '--'];
@@ -45,6 +48,7 @@ const WITHOUT_INOTIFY = ['unshare', '--user', '--map-root-user', 'sh', '-c', 'ec
 
 /** The command line, wrapped in what takes away what `options` asks to take away. */
 function wrapped(command: readonly string[], options: AgentProcessOptions): string[] {
+  if (options.wrapper !== undefined) return [...options.wrapper, ...command];
   if (options.withoutInotify === true) return [...WITHOUT_INOTIFY, ...command];
   if (options.withoutFileOverride === true && process.getuid?.() === 0) return [...WITHOUT_FILE_OVERRIDE, ...command];
   return [...command];
@@ -69,11 +73,13 @@ export class AgentProcess {
 
   constructor(env: Record<string, string>, args: readonly string[] = [], options: AgentProcessOptions = {}) {
     // Started as everywhere (package.json start, the Dockerfile, the benchmark).
+    // The agent follows links only into its container log roots: a fake node's are below its root.
+    const roots = env.NODETAIL_PATHS === undefined ? {} : { NODETAIL_CONTAINER_LOG_ROOTS: logRootsFor(env.NODETAIL_PATHS) };
     const command = [process.execPath, ...agentCommand().nodeFlags, join(ROOT, 'agent/main.ts'), ...args];
     const [file, ...argv] = wrapped(command, options);
     this.child = spawn(file as string, argv, {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...agentCommandEnv(), ...FAST_ENV, ...env },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...agentCommandEnv(), ...FAST_ENV, ...roots, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     // A process that cannot be started emits 'error': with no listener that is an uncaught

@@ -199,6 +199,21 @@ export class FakeNode {
   }
 }
 
+/**
+ * The agent's default `container_log_roots` (`/var/log/pods`, `/var/lib/docker/containers`) below
+ * the root of each fake node that the comma-separated globs `paths` read from.
+ */
+export function logRootsFor(paths: string): string {
+  const roots = new Set<string>();
+  for (const path of paths.split(',')) {
+    const at = path.indexOf('/var/log/');
+    if (at < 0) continue;
+    const root = path.slice(0, at);
+    roots.add(`${root}/var/log/pods`).add(`${root}/var/lib/docker/containers`);
+  }
+  return [...roots].join(',');
+}
+
 /** One log entry in a runtime's format, with partial lines for long messages. */
 export function formatEntry(format: RuntimeFormat, message: string, stream: 'stdout' | 'stderr', time: Date): string {
   const bytes = Buffer.from(message);

@@ -18,13 +18,13 @@ export interface Authorization {
 const TOKEN_REREAD_MS = 60_000;
 
 export function createAuthorization(
-  config: Pick<ElasticsearchConfig, 'apiKey' | 'bearerTokenFile' | 'username' | 'password'>,
+  config: Pick<ElasticsearchConfig, 'apiKey' | 'bearerTokenFile' | 'username' | 'password'> & Partial<Pick<ElasticsearchConfig, 'apiKeyFile' | 'passwordFile'>>,
   urlCredentials: { readonly username: string; readonly password: string } | undefined,
   now: () => number = Date.now,
 ): Authorization {
   if (config.apiKey !== undefined) {
-    const header = `ApiKey ${config.apiKey}`;
-    return { header: async () => header, refused() {}, description: 'api key' };
+    const key = rereadAfterRefusal(config.apiKey, config.apiKeyFile);
+    return { header: async () => `ApiKey ${await key.value()}`, refused: key.refused, description: 'api key' };
   }
   const tokenFile = config.bearerTokenFile;
   if (tokenFile !== undefined) {
@@ -48,8 +48,30 @@ export function createAuthorization(
   const user = config.username ?? urlCredentials?.username;
   const password = config.username !== undefined ? (config.password ?? '') : (urlCredentials?.password ?? '');
   if (user !== undefined && user !== '') {
-    const header = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-    return { header: async () => header, refused() {}, description: `basic (user ${user})` };
+    const secret = rereadAfterRefusal(password, config.username !== undefined ? config.passwordFile : undefined);
+    return { header: async () => `Basic ${Buffer.from(`${user}:${await secret.value()}`).toString('base64')}`, refused: secret.refused, description: `basic (user ${user})` };
   }
   return { header: async () => undefined, refused() {}, description: 'none' };
+}
+
+/**
+ * A secret read from a file at start-up (a mounted Secret, which the kubelet updates in place
+ * when it is rotated): read again after the server refused it, so a rotation needs no restart.
+ * A file that cannot be read keeps the last value.
+ */
+function rereadAfterRefusal(initial: string, file: string | undefined): { value(): Promise<string>; refused(): void } {
+  let value = initial;
+  let stale = false;
+  return {
+    async value() {
+      if (stale && file !== undefined) {
+        stale = false;
+        value = (await readFile(file, 'utf8').catch(() => undefined))?.trim() || value;
+      }
+      return value;
+    },
+    refused() {
+      stale = true;
+    },
+  };
 }

@@ -46,6 +46,8 @@ test('defaults: no file, no environment', () => {
   assert.deepEqual(config, {
     paths: ['/var/log/containers/*.log', '/var/log/syslog', '/var/log/messages', '/var/log/secure', '/var/log/*.log'],
     excludePaths: [],
+    containerLogRoots: ['/var/log/pods', '/var/lib/docker/containers'],
+    configFile: undefined,
     readFrom: 'head',
     maxRecordBytes: 262_144,
     readChunkBytes: 262_144,
@@ -60,6 +62,7 @@ test('defaults: no file, no environment', () => {
     schema: 'fluentd',
     dedotKeys: true,
     kubernetesMetadata: false,
+    honorExcludeAnnotations: true,
     kubernetesUrl: undefined,
     kubernetesServiceHost: undefined,
     kubernetesServicePort: undefined,
@@ -86,7 +89,9 @@ test('Elasticsearch defaults once a URL is set', () => {
     urls: ['http://es:9200/'],
     username: undefined,
     password: undefined,
+    passwordFile: undefined,
     apiKey: undefined,
+    apiKeyFile: undefined,
     bearerTokenFile: undefined,
     caFile: undefined,
     certFile: undefined,
@@ -245,6 +250,19 @@ test('several Elasticsearch URLs, comma-separated or as a YAML list; a bad one i
   assert.equal(redactUrl('https://h:1/x'), 'https://h:1/x');
 });
 
+test('a password with an unescaped / is never shown: everything up to the last @ is redacted, and the URL is refused', () => {
+  assert.equal(redactUrl('http://elastic:S3cr/3tPW@host'), 'http://elastic:<redacted>@host');
+  assert.equal(redactUrl('http://elastic:S3@cr/3t@host:9200/p'), 'http://elastic:<redacted>@host:9200/p');
+  assert.equal(redactUrl('http://ela/stic:S3cr3t@host'), 'http://<redacted>@host');
+  assert.equal(redactUrl('http://t0ken@host'), 'http://<redacted>@host');
+  // 1234/abc would otherwise parse as the port and the path of a host named "elastic"
+  for (const url of ['http://elastic:S3cr/3tPW@host', 'http://elastic:1234/abc@host:9200', 'http://elastic:a?b@host']) {
+    const err = assertConfigError([], { ELASTICSEARCH_URL: url }, 'elasticsearch_url', `the user name or password in ${JSON.stringify(redactUrl(url))} holds "/", "?" or "#": URL-encode them (%2F, %3F, %23), or set elasticsearch_username and elasticsearch_password instead`);
+    assert.ok(!/S3cr|1234|abc|a\?b/.test(err.message), err.message);
+  }
+  assert.equal(loadConfig([], { ELASTICSEARCH_URL: 'http://elastic:S3cr%2F3tPW@host' }).elasticsearch?.urls[0]?.host, 'host');
+});
+
 test('FLUENT_CONTAINER_TAIL_EXCLUDE_PATH in its JSON-array form, or comma-separated; NODETAIL_EXCLUDE_PATHS first', () => {
   assert.deepEqual(loadConfig([], { FLUENT_CONTAINER_TAIL_EXCLUDE_PATH: '["/var/log/containers/fluent*", "/var/log/containers/*_kube-system_*"]' }).excludePaths,
     ['/var/log/containers/fluent*', '/var/log/containers/*_kube-system_*']);
@@ -255,7 +273,7 @@ test('FLUENT_CONTAINER_TAIL_EXCLUDE_PATH in its JSON-array form, or comma-separa
 });
 
 test('kubernetes_metadata auto follows KUBERNETES_SERVICE_HOST; on and off force it', () => {
-  const inCluster = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' };
+  const inCluster = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443', NODETAIL_OUTPUT: 'stdout' };
   const config = loadConfig([], inCluster);
   assert.equal(config.kubernetesMetadata, true);
   assert.equal(config.kubernetesServiceHost, '10.96.0.1');
@@ -307,4 +325,20 @@ test('settings that make index names are checked with Elasticsearch\'s index nam
   // Valid names, and names that do not matter without Elasticsearch, pass.
   assert.equal(loadConfig([], { ...es, NODETAIL_LOGSTASH_PREFIX: 'kube.logs+x', NODETAIL_LOGSTASH_DATEFORMAT: '%Y-%m' }).elasticsearch?.logstashPrefix, 'kube.logs+x');
   assert.equal(loadConfig([], { NODETAIL_LOGSTASH_PREFIX: 'Kube' }).elasticsearch, undefined);
+});
+
+test('inside a cluster, no Elasticsearch URL stops the start naming elasticsearch_url, unless stdout was chosen', () => {
+  const inCluster = { KUBERNETES_SERVICE_HOST: '10.96.0.1' };
+  assert.throws(() => loadConfig([], inCluster), (err: ConfigError) => err.key === 'elasticsearch_url' && /inside a Kubernetes cluster/.test(err.message) && /NODETAIL_OUTPUT=stdout/.test(err.message));
+  assert.equal(loadConfig([], { ...inCluster, NODETAIL_OUTPUT: 'stdout' }).elasticsearch, undefined);
+  assert.equal(loadConfig([], { ...inCluster, ELASTICSEARCH_URL: 'https://es:9200' }).elasticsearch?.urls[0]?.host, 'es:9200');
+  // outside a cluster `npm start` prints to stdout, as the README promises
+  assert.equal(loadConfig([], {}).elasticsearch, undefined);
+  assert.throws(() => loadConfig([], { NODETAIL_OUTPUT: 'elasticsearch' }), (err: ConfigError) => err.key === 'elasticsearch_url');
+  assert.throws(() => loadConfig([], { NODETAIL_OUTPUT: 'stdout', ELASTICSEARCH_URL: 'https://es:9200' }), (err: ConfigError) => err.key === 'output');
+});
+
+test('honor_exclude_annotations: on by default, off on request', () => {
+  assert.equal(loadConfig([], {}).honorExcludeAnnotations, true);
+  assert.equal(loadConfig([], { NODETAIL_HONOR_EXCLUDE_ANNOTATIONS: 'false' }).honorExcludeAnnotations, false);
 });

@@ -168,11 +168,14 @@ test('a pod annotated excluded is excluded; so is the agent’s own pod, and not
   assert.equal(encoder({ pods: podSource([POD]) }).excluded(LINKED), false);
   assert.equal(encoder().excluded(LINKED), false);
   assert.equal(encoder().excluded(HOST), false);
+  // Turned off, the annotation is ignored; the agent's own pod is still left out.
+  assert.equal(encoder({ pods, honorExcludeAnnotations: false }).excluded(LINKED), false);
 
   const self = file('pods', '/var/log/pods/logging_nodetail-x7k2p_u/nodetail/0.log', { namespace: 'logging', pod: 'nodetail-x7k2p', podUid: 'u', container: 'nodetail', restartCount: 0 });
   const sameNameElsewhere = file('pods', '/var/log/pods/other_nodetail-x7k2p_v/nodetail/0.log', { namespace: 'other', pod: 'nodetail-x7k2p', podUid: 'v', container: 'nodetail', restartCount: 0 });
   const withNamespace = encoder({ selfPod: { namespace: 'logging', name: 'nodetail-x7k2p' } });
   assert.equal(withNamespace.excluded(self), true);
+  assert.equal(encoder({ selfPod: { namespace: 'logging', name: 'nodetail-x7k2p' }, honorExcludeAnnotations: false }).excluded(self), true);
   assert.equal(withNamespace.excluded(sameNameElsewhere), false);
   assert.equal(withNamespace.excluded(LINKED), false);
   assert.equal(withNamespace.excluded(HOST), false);

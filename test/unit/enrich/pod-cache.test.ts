@@ -361,14 +361,31 @@ test('exclusion annotations: nodetail.io/exclude and fluentbit.io/exclude equal 
 
 test('a static pod is found by the config hash its log directory carries', async (t) => {
   const { api, cache } = await setup(t);
-  api.putPod(FakeKubeApi.pod({
-    namespace: 'kube-system', name: `etcd-${NODE}`, uid: 'uid-mirror', nodeName: NODE,
-    annotations: { 'kubernetes.io/config.mirror': '3f1e2d4c5b6a', 'kubernetes.io/config.hash': '3f1e2d4c5b6a' },
-  }));
+  api.putPod(mirrorPod({ namespace: 'kube-system', name: `etcd-${NODE}`, uid: 'uid-mirror' }, '3f1e2d4c5b6a'));
   await cache.start();
   await eventually('the mirror pod', () => byUid(cache, 'uid-mirror'));
-  assert.equal(byUid(cache, '3f1e2d4c5b6a')?.uid, 'uid-mirror');
+  assert.equal(cache.lookup({ namespace: 'kube-system', pod: `etcd-${NODE}`, podUid: '3f1e2d4c5b6a' })?.uid, 'uid-mirror');
 });
+
+test('a pod that claims a static pod\'s config hash takes neither its metadata nor its exclusion', async (t) => {
+  const { api, cache } = await setup(t);
+  const etcd = { namespace: 'kube-system', pod: `etcd-${NODE}`, podUid: '3f1e2d4c5b6a' };
+  // A tenant's pod: the annotation, even an owner reference to the Node, but its own namespace and name.
+  api.putPod(mirrorPod({ namespace: 'shop', name: 'hide-etcd', uid: 'uid-tenant', annotations: { 'nodetail.io/exclude': 'true' } }, '3f1e2d4c5b6a'));
+  // A pod with the static pod's name but not made by the kubelet (no Node owner).
+  api.putPod(FakeKubeApi.pod({ namespace: 'kube-system', name: `etcd-${NODE}`, uid: 'uid-fake', nodeName: NODE, annotations: { 'kubernetes.io/config.mirror': '3f1e2d4c5b6a' } }));
+  await cache.start();
+  await eventually('both pods', () => byUid(cache, 'uid-tenant') && byUid(cache, 'uid-fake'));
+  assert.equal(cache.lookup(etcd), undefined);
+  assert.equal(cache.lookup({ ...etcd, namespace: 'shop', pod: 'hide-etcd' })?.uid, 'uid-tenant', 'its own folder still finds it');
+});
+
+/** A mirror pod as the kubelet makes it: owned by the Node, with the static pod's config hash. */
+function mirrorPod(spec: { namespace: string; name: string; uid: string; annotations?: Record<string, string> }, hash: string) {
+  const pod = FakeKubeApi.pod({ ...spec, nodeName: NODE, annotations: { 'kubernetes.io/config.mirror': hash, 'kubernetes.io/config.hash': hash, ...spec.annotations } });
+  (pod.metadata as Record<string, unknown>).ownerReferences = [{ apiVersion: 'v1', kind: 'Node', name: NODE, uid: 'node-uid', controller: true }];
+  return pod;
+}
 
 test('a namespace label change reaches its pods as new objects', async (t) => {
   const { api, cache } = await setup(t);

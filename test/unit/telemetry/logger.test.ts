@@ -54,7 +54,9 @@ test('configured secret values are censored even inside messages, errors and URL
   log.error({ err: new Error(`401 for key ${API_KEY}`) }, `login with ${PASSWORD} refused`);
   log.info({ detail: `quoted ${JSON.stringify(PASSWORD)}` }, 'escaped form');
   log.warn({ url: 'https://elastic:s3cr3t-url@es.example:9200/' }, 'connect failed');
+  log.warn({ url: 'http://elastic:S3cr/3t-slash@es.example/' }, 'a password with an unescaped slash');
   const out = text();
+  assert.ok(!out.includes('3t-slash'), out);
   assert.ok(!out.includes('hunter2'), out);
   assert.ok(!out.includes('VnVhQ2ZH'), out);
   assert.ok(!out.includes('s3cr3t-url'), out);
