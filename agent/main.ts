@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     selfPod: { namespace: config.podNamespace, name: config.podName },
   });
   const sink: Sink = es === undefined
-    ? createStdoutSink(process.stdout, documents.encode, observer)
+    ? createStdoutSink(process.stdout, documents.encode, observer, () => stop('stdout closed'))
     : createElasticsearchSink(es, { log: logger.child({ component: 'elasticsearch' }), observer, stateDir: config.stateDir, encodeDocument: documents.encode, schema: config.schema });
   // Problems repeat (a file per container, a retry per second): summarised, never a flood.
   const pipelineLog = createRateLimitedLog(logger, { windowMs: 60_000 });
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   });
 
   let stopping: Promise<void> | undefined;
-  const stop = (signal: string) => {
+  function stop(signal: string): void {
     stopping ??= (async () => {
       logger.info({ signal }, 'stopping: reading stopped, flushing what is in flight');
       const forced = setTimeout(() => {
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
       logger.flush();
       process.exit(0);
     })();
-  };
+  }
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 

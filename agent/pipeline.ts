@@ -109,7 +109,11 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
     sink.send(batch).then(
       () => acknowledge(batch),
       async (err: unknown) => {
-        if (err instanceof ShutdownError) return;
+        // Not acknowledged, so its offsets stay where they were; stop() need not wait for it.
+        if (err instanceof ShutdownError) {
+          inFlight.delete(batch);
+          return;
+        }
         // Sinks retry by themselves; anything else is a bug or a broken stdout: try again, never drop.
         log.error({ reason: String(err) }, 'output failed unexpectedly: sending the batch again in 1 s');
         await sleep(1000);
