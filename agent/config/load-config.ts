@@ -66,21 +66,14 @@ export interface ElasticsearchConfig {
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
-type Raw = { value: string | readonly string[]; from: string };
+export type Raw = { readonly value: string | readonly string[]; readonly from: string };
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Reads `--config FILE` (YAML) and the environment; the environment wins. Throws ConfigError. */
 export function loadConfig(argv: readonly string[], env: Env): Config {
-  const file = readConfigFile(argv);
-  const raw = new Map<OptionKey, Raw>();
-  for (const spec of OPTIONS) {
-    const fromEnv = spec.env.find((name) => env[name] !== undefined && env[name] !== '');
-    if (fromEnv !== undefined) raw.set(spec.key, { value: env[fromEnv] as string, from: fromEnv });
-    else if (file.values[spec.key] !== undefined) raw.set(spec.key, { value: yamlValue(spec, file.values[spec.key], file.path), from: `${file.path}: ${spec.key}` });
-    else if (spec.default !== undefined) raw.set(spec.key, { value: spec.default, from: spec.key });
-  }
+  const raw = settingSources(argv, env);
   const get = reader(raw);
   const esUrls = elasticsearchUrls(get.list('elasticsearch_url'), env);
   if (esUrls !== undefined) checkIndexNames(raw, get);
@@ -139,6 +132,22 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
     logLevel: get.enum('log_level') as Config['logLevel'],
     shutdownTimeoutMs: get.number('shutdown_timeout_ms'),
   };
+}
+
+/**
+ * Each setting's value as given, before it is checked, and where it came from: the variable's
+ * name, `<file>: <key>` for the YAML file, or the key itself for its default. Unset settings are absent.
+ */
+export function settingSources(argv: readonly string[], env: Env): Map<OptionKey, Raw> {
+  const file = readConfigFile(argv);
+  const raw = new Map<OptionKey, Raw>();
+  for (const spec of OPTIONS) {
+    const fromEnv = spec.env.find((name) => env[name] !== undefined && env[name] !== '');
+    if (fromEnv !== undefined) raw.set(spec.key, { value: env[fromEnv] as string, from: fromEnv });
+    else if (file.values[spec.key] !== undefined) raw.set(spec.key, { value: yamlValue(spec, file.values[spec.key], file.path), from: `${file.path}: ${spec.key}` });
+    else if (spec.default !== undefined) raw.set(spec.key, { value: spec.default, from: spec.key });
+  }
+  return raw;
 }
 
 function readConfigFile(argv: readonly string[]): { path: string; values: Record<string, unknown> } {
