@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../core/errors.ts';
 import { indexNameProblem } from '../core/index-name-rules.ts';
-import { OPTIONS, type OptionKey, type OptionSpec } from './options.ts';
+import { DEFAULT_HOST_LOGS, OPTIONS, type OptionKey, type OptionSpec } from './options.ts';
 
 /** The settings, checked and typed. Field names are the option keys in camelCase. */
 export interface Config {
@@ -51,7 +51,8 @@ export interface ElasticsearchConfig {
   readonly certFile: string | undefined;
   readonly keyFile: string | undefined;
   readonly tlsVerify: boolean;
-  readonly indexMode: 'logstash' | 'data_stream';
+  readonly indexMode: 'logstash' | 'data_stream' | 'index';
+  readonly indexName: string;
   readonly logstashPrefix: string;
   readonly logstashDateformat: string;
   readonly dataStreamDataset: string;
@@ -69,6 +70,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 export type Raw = { readonly value: string | readonly string[]; readonly from: string };
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+/** Fluentd's sizes (`2M`, `512k`): a single letter, 1024-based. Read so only in a FLUENT_* variable. */
+const FLUENTD_SIZE_UNITS: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Reads `--config FILE` (YAML) and the environment; the environment wins. Throws ConfigError. */
@@ -78,7 +81,7 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
   const esUrls = elasticsearchUrls(get.list('elasticsearch_url'), env);
   if (esUrls !== undefined) checkIndexNames(raw, get);
   return {
-    paths: get.list('paths') ?? [],
+    paths: containerAndHostPaths(raw, get.list('paths') ?? []),
     excludePaths: get.list('exclude_paths') ?? [],
     readFrom: get.enum('read_from') as Config['readFrom'],
     maxRecordBytes: get.number('max_record_bytes'),
@@ -93,7 +96,7 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
     schema: get.enum('schema') as Config['schema'],
     dedotKeys: get.bool('dedot_keys'),
     kubernetesMetadata: kubernetesOn(get.enum('kubernetes_metadata'), env),
-    kubernetesUrl: get.string('kubernetes_url'),
+    kubernetesUrl: raw.get('kubernetes_url')?.from === 'FLUENT_FILTER_KUBERNETES_URL' ? get.string('kubernetes_url')?.replace(/\/api\/?$/, '') : get.string('kubernetes_url'),
     kubernetesServiceHost: env.KUBERNETES_SERVICE_HOST || undefined,
     kubernetesServicePort: env.KUBERNETES_SERVICE_PORT || undefined,
     kubernetesTokenFile: get.string('kubernetes_token_file') ?? '',
@@ -112,6 +115,7 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
       keyFile: get.string('elasticsearch_key_file'),
       tlsVerify: get.bool('elasticsearch_tls_verify'),
       indexMode: get.enum('index_mode') as ElasticsearchConfig['indexMode'],
+      indexName: get.string('index_name') ?? 'logstash',
       logstashPrefix: get.string('logstash_prefix') ?? 'logstash',
       logstashDateformat: get.string('logstash_dateformat') ?? '%Y.%m.%d',
       dataStreamDataset: get.string('data_stream_dataset') ?? 'kubernetes',
@@ -218,6 +222,7 @@ function checkIndexNames(raw: Map<OptionKey, Raw>, get: ReturnType<typeof reader
     ['logstash_prefix', `${get.string('logstash_prefix') ?? ''}-${date}`],
     ['data_stream_dataset', `logs-${dataset}-default`],
     ['data_stream_namespace', `logs-kubernetes-${namespace}`],
+    ['index_name', get.string('index_name') ?? ''],
   ];
   for (const [key, name] of names) {
     const problem = indexNameProblem(name);
@@ -249,7 +254,9 @@ function reader(raw: Map<OptionKey, Raw>) {
     },
     enum: (key: OptionKey): string => {
       const r = raw.get(key) as Raw;
-      const v = (text(key) ?? '').trim().toLowerCase();
+      let v = (text(key) ?? '').trim().toLowerCase();
+      // Fluentd says logstash_format true or false: daily indices, or its one index_name.
+      if (r.from === 'FLUENT_ELASTICSEARCH_LOGSTASH_FORMAT') v = v === 'true' ? 'logstash' : v === 'false' ? 'index' : v;
       const t = spec(key).type;
       if (t.kind !== 'enum' || !t.values.includes(v)) fail(key, r);
       return v;
@@ -268,7 +275,8 @@ function reader(raw: Map<OptionKey, Raw>) {
       const suffix = (m?.[2] ?? '').toLowerCase();
       // Durations: a bare number is ms, but seconds in a Fluentd variable, as Fluentd reads it.
       const duration = key.endsWith('_ms');
-      const unit = duration ? DURATION_UNITS[suffix || (r.from.startsWith('FLUENT_') ? 's' : 'ms')] : t.kind === 'bytes' ? SIZE_UNITS[suffix] : suffix === '' ? 1 : undefined;
+      const fluentd = r.from.startsWith('FLUENT_');
+      const unit = duration ? DURATION_UNITS[suffix || (fluentd ? 's' : 'ms')] : t.kind === 'bytes' ? (SIZE_UNITS[suffix] ?? (fluentd ? FLUENTD_SIZE_UNITS[suffix] : undefined)) : suffix === '' ? 1 : undefined;
       if (m === null || unit === undefined) return fail(key, r);
       const n = Number(m[1]) * unit;
       const min = t.kind === 'int' || t.kind === 'bytes' ? t.min : 0;
@@ -300,6 +308,14 @@ function splitList(text: string): string[] {
     }
   }
   return text.split(',');
+}
+
+/**
+ * FLUENT_CONTAINER_TAIL_PATH is the container logs' pattern only: in fluentd-kubernetes-daemonset
+ * the host logs are other sources, which it does not change, so they are read as by default.
+ */
+function containerAndHostPaths(raw: Map<OptionKey, Raw>, paths: string[]): string[] {
+  return raw.get('paths')?.from === 'FLUENT_CONTAINER_TAIL_PATH' ? [...paths, ...DEFAULT_HOST_LOGS] : paths;
 }
 
 function kubernetesOn(mode: string, env: Env): boolean {
