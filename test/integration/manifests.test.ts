@@ -518,8 +518,8 @@ test('the PodMonitor selects the agent pods and their http port; Prometheus gets
 
 test('the Dockerfile builds on Node 24, installs production dependencies from the lock file, and runs node as PID 1', () => {
   const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-  const from = [...text.matchAll(/^FROM\s+(\S+)/gm)].map((x) => x[1]);
-  assert.deepEqual(from, ['node:24-bookworm-slim', 'gcr.io/distroless/nodejs24-debian12']);
+  const from = [...text.matchAll(/^FROM\s+(?:--platform=\S+\s+)?(\S+)/gm)].map((x) => x[1]);
+  assert.deepEqual(from, ['node:24-bookworm-slim', 'gcr.io/distroless/nodejs24-debian12:latest']);
   assert.match(text, /^RUN npm ci --omit=dev /m);
   // The image starts the agent as `npm start` does (one set of flags everywhere), from a compile
   // cache its build filled with its own Node.
