@@ -2,7 +2,11 @@
 # nodetail: the agent's TypeScript runs directly on Node 24 (type stripping), so there is no
 # build step: one stage installs the production dependencies, the other runs them.
 
-FROM node:24-bookworm-slim AS deps
+# The build machine's own platform, also when the image is built for another one (the release
+# workflow builds linux/amd64 and linux/arm64): the dependencies are JavaScript only and no install
+# script runs, so node_modules is the same for every platform, and npm need not run emulated.
+# Base images are referred to by tag, not yet by digest (the release workflow logs the digests it used).
+FROM --platform=$BUILDPLATFORM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Exactly the lock file's versions, without devDependencies (typescript, kubernetes-models,
@@ -12,7 +16,9 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 # Distroless: Node and its libraries, no shell, no package manager; runs as root (uid 0),
 # which the DaemonSet needs to read root-owned log files.
-FROM gcr.io/distroless/nodejs24-debian12
+# Distroless publishes only latest, nonroot and debug tags: the repository name holds the versions
+# that matter (Node 24, Debian 12), `latest` brings their security updates.
+FROM gcr.io/distroless/nodejs24-debian12:latest
 WORKDIR /app
 # The compile cache holds the type-stripped modules and their compiled code: filled below at
 # build time, so the agent starts without loading TypeScript's stripper (about 17 MB of RSS less;

@@ -1,4 +1,6 @@
 import pkg from '../package.json' with { type: 'json' };
+import { parseCommandLine, USAGE } from './config/command-line.ts';
+import { describeSettings } from './config/describe-settings.ts';
 import { loadConfig, type Config } from './config/load-config.ts';
 import { announceSettings } from './config/announce-settings.ts';
 import { ConfigError } from './core/errors.ts';
@@ -23,21 +25,30 @@ const POD_SYNC_WAIT_MS = 5000;
 
 /**
  * Entry point: configuration, self-log, metrics, the pipeline, the HTTP port and signals.
- * `node agent/main.ts [--config FILE | --version]` on Node 24; settings in the README.
+ * `node agent/main.ts [--config FILE] [--check-config]` on Node 24 (`--help`); settings in the README.
  */
 async function main(): Promise<void> {
+  const cli = parseCommandLine(process.argv.slice(2));
+  if (cli.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
   // Loads every module and exits: the image build runs it to fill the compile cache (Dockerfile).
-  if (process.argv.includes('--version')) {
+  if (cli.version) {
     process.stdout.write(`nodetail ${pkg.version} (node ${process.version})\n`);
     return;
   }
   let config: Config;
   try {
-    config = loadConfig(process.argv.slice(2), process.env);
+    config = loadConfig(cli.configArgs, process.env);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`nodetail: ${err.message}\n`);
     process.exit(2);
+  }
+  if (cli.checkConfig) {
+    process.stdout.write(describeSettings(cli.configArgs, process.env, config));
+    return;
   }
   const es = config.elasticsearch;
   // Records go to stdout when there is no Elasticsearch: the self-log then goes to stderr.
@@ -87,7 +98,7 @@ async function main(): Promise<void> {
     honorExcludeAnnotations: config.honorExcludeAnnotations,
   });
   const sink: Sink = es === undefined
-    ? createStdoutSink(process.stdout, documents.encode, observer)
+    ? createStdoutSink(process.stdout, documents.encode, observer, () => stop('stdout closed'))
     : createElasticsearchSink(es, { log: logger.child({ component: 'elasticsearch' }), observer, stateDir: config.stateDir, encodeDocument: documents.encode, schema: config.schema });
   // Problems repeat (a file per container, a retry per second): summarised, never a flood.
   const pipelineLog = createRateLimitedLog(logger, { windowMs: 60_000 });
@@ -104,7 +115,7 @@ async function main(): Promise<void> {
   });
 
   let stopping: Promise<void> | undefined;
-  const stop = (signal: string) => {
+  function stop(signal: string): void {
     stopping ??= (async () => {
       logger.info({ signal }, 'stopping: reading stopped, flushing what is in flight');
       const forced = setTimeout(() => {
@@ -122,7 +133,7 @@ async function main(): Promise<void> {
       logger.flush();
       process.exit(0);
     })();
-  };
+  }
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   // Node's default for SIGHUP is to exit at once (129), offsets unsaved. There is nothing to reload

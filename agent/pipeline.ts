@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ByteBudget } from './batch/byte-budget.ts';
 import { Batcher, type ClosedBatch } from './batch/batcher.ts';
 import { CheckpointStore } from './checkpoint/checkpoint-store.ts';
+import { summarizeResume } from './checkpoint/resume-summary.ts';
 import { lockStateDir, type StateDirLock } from './checkpoint/state-dir-lock.ts';
 import type { Config } from './config/load-config.ts';
 import { protectedPaths } from './config/protected-paths.ts';
@@ -11,6 +12,7 @@ import type { Observer, PipelineState } from './core/observer.ts';
 import type { LogRecord } from './core/record.ts';
 import type { Sink } from './core/sink.ts';
 import { Discovery } from './discover/discovery.ts';
+import { reportPatterns } from './discover/pattern-report.ts';
 import type { DocumentEncoder } from './enrich/document-encoder.ts';
 import { createConfinedOpen } from './tail/confined-open.ts';
 import { TailManager } from './tail/tail-manager.ts';
@@ -123,7 +125,11 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
     sink.send(batch).then(
       () => acknowledge(batch),
       async (err: unknown) => {
-        if (err instanceof ShutdownError) return;
+        // Not acknowledged, so its offsets stay where they were; stop() need not wait for it.
+        if (err instanceof ShutdownError) {
+          inFlight.delete(batch);
+          return;
+        }
         // Sinks retry by themselves; anything else is a bug or a broken stdout: try again, never drop.
         log.error({ reason: String(err) }, 'output failed unexpectedly: sending the batch again in 1 s');
         await sleep(1000);
@@ -175,6 +181,21 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
     }
   }
 
+  /** Says at start what will be read: per pattern what it finds, and where the checkpoints resume. */
+  async function explainStart(): Promise<void> {
+    for (const p of await reportPatterns(config.paths, config.excludePaths)) {
+      if (p.missingFolder !== undefined) log.warn({ pattern: p.pattern, folder: p.missingFolder }, `pattern ${p.pattern}: its folder ${p.missingFolder} does not exist; files are read once it appears`);
+      else log.info({ pattern: p.pattern, files: p.files }, `pattern ${p.pattern}: ${p.files} files`);
+    }
+    if (store.fresh) {
+      log.info({ readFrom: config.readFrom }, `no checkpoints in ${config.stateDir}: first start, files already there are read from their ${config.readFrom}`);
+      return;
+    }
+    const r = await summarizeResume(store.entries());
+    const moved = r.moved > 0 ? `, ${r.moved} no longer at their path` : '';
+    log.info({ files: r.files, atEnd: r.atEnd, moved: r.moved }, `resuming ${r.files} files from checkpoints (${r.atEnd} already at their end${moved})`);
+  }
+
   const state: PipelineState = {
     heldBytes: () => budget.held(),
     budgetBytes: () => budget.limit,
@@ -197,6 +218,7 @@ export function createPipeline(config: Config, deps: PipelineDeps): Pipeline {
       } catch (err) {
         throw new ConfigError('state_dir', `cannot use ${JSON.stringify(config.stateDir)} for checkpoints: ${(err as NodeJS.ErrnoException).code ?? String(err)} (set NODETAIL_STATE_DIR to a writable directory)`);
       }
+      await explainStart();
       manager.start();
       await discovery.start();
       checkpointTimer = setInterval(() => void persist(), config.checkpointIntervalMs);

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../core/errors.ts';
 import { indexNameProblem } from '../core/index-name-rules.ts';
-import { OPTIONS, type OptionKey, type OptionSpec } from './options.ts';
+import { DEFAULT_HOST_LOGS, OPTIONS, type OptionKey, type OptionSpec } from './options.ts';
 
 /** The settings, checked and typed. Field names are the option keys in camelCase. */
 export interface Config {
@@ -59,7 +59,8 @@ export interface ElasticsearchConfig {
   readonly certFile: string | undefined;
   readonly keyFile: string | undefined;
   readonly tlsVerify: boolean;
-  readonly indexMode: 'logstash' | 'data_stream';
+  readonly indexMode: 'logstash' | 'data_stream' | 'index';
+  readonly indexName: string;
   readonly logstashPrefix: string;
   readonly logstashDateformat: string;
   readonly dataStreamDataset: string;
@@ -74,30 +75,25 @@ export interface ElasticsearchConfig {
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
-type Raw = { value: string | readonly string[]; from: string };
+export type Raw = { readonly value: string | readonly string[]; readonly from: string };
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+/** Fluentd's sizes (`2M`, `512k`): a single letter, 1024-based. Read so only in a FLUENT_* variable. */
+const FLUENTD_SIZE_UNITS: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Reads `--config FILE` (YAML) and the environment; the environment wins. Throws ConfigError. */
 export function loadConfig(argv: readonly string[], env: Env): Config {
-  const file = readConfigFile(argv);
-  const raw = new Map<OptionKey, Raw>();
-  for (const spec of OPTIONS) {
-    const fromEnv = spec.env.find((name) => env[name] !== undefined && env[name] !== '');
-    if (fromEnv !== undefined) raw.set(spec.key, { value: env[fromEnv] as string, from: fromEnv });
-    else if (file.values[spec.key] !== undefined) raw.set(spec.key, { value: yamlValue(spec, file.values[spec.key], file.path), from: `${file.path}: ${spec.key}` });
-    else if (spec.default !== undefined) raw.set(spec.key, { value: spec.default, from: spec.key });
-  }
+  const raw = settingSources(argv, env);
   const get = reader(raw);
   const esUrls = elasticsearchUrls(get.list('elasticsearch_url'), env);
   if (esUrls !== undefined) checkIndexNames(raw, get);
   checkOutput(get.enum('output'), esUrls !== undefined, env);
   return {
-    paths: get.list('paths') ?? [],
+    paths: containerAndHostPaths(raw, get.list('paths') ?? []),
     excludePaths: get.list('exclude_paths') ?? [],
     containerLogRoots: get.list('container_log_roots') ?? [],
-    configFile: file.path || undefined,
+    configFile: configFilePath(argv),
     readFrom: get.enum('read_from') as Config['readFrom'],
     maxRecordBytes: get.number('max_record_bytes'),
     readChunkBytes: get.number('read_chunk_bytes'),
@@ -113,7 +109,7 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
     dedotKeys: get.bool('dedot_keys'),
     kubernetesMetadata: kubernetesOn(get.enum('kubernetes_metadata'), env),
     honorExcludeAnnotations: get.bool('honor_exclude_annotations'),
-    kubernetesUrl: get.string('kubernetes_url'),
+    kubernetesUrl: raw.get('kubernetes_url')?.from === 'FLUENT_FILTER_KUBERNETES_URL' ? get.string('kubernetes_url')?.replace(/\/api\/?$/, '') : get.string('kubernetes_url'),
     kubernetesServiceHost: env.KUBERNETES_SERVICE_HOST || undefined,
     kubernetesServicePort: env.KUBERNETES_SERVICE_PORT || undefined,
     kubernetesTokenFile: get.string('kubernetes_token_file') ?? '',
@@ -134,6 +130,7 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
       keyFile: get.string('elasticsearch_key_file'),
       tlsVerify: get.bool('elasticsearch_tls_verify'),
       indexMode: get.enum('index_mode') as ElasticsearchConfig['indexMode'],
+      indexName: get.string('index_name') ?? 'logstash',
       logstashPrefix: get.string('logstash_prefix') ?? 'logstash',
       logstashDateformat: get.string('logstash_dateformat') ?? '%Y.%m.%d',
       dataStreamDataset: get.string('data_stream_dataset') ?? 'kubernetes',
@@ -156,12 +153,35 @@ export function loadConfig(argv: readonly string[], env: Env): Config {
   };
 }
 
-function readConfigFile(argv: readonly string[]): { path: string; values: Record<string, unknown> } {
+/**
+ * Each setting's value as given, before it is checked, and where it came from: the variable's
+ * name, `<file>: <key>` for the YAML file, or the key itself for its default. Unset settings are absent.
+ */
+export function settingSources(argv: readonly string[], env: Env): Map<OptionKey, Raw> {
+  const file = readConfigFile(argv);
+  const raw = new Map<OptionKey, Raw>();
+  for (const spec of OPTIONS) {
+    const fromEnv = spec.env.find((name) => env[name] !== undefined && env[name] !== '');
+    if (fromEnv !== undefined) raw.set(spec.key, { value: env[fromEnv] as string, from: fromEnv });
+    else if (file.values[spec.key] !== undefined) raw.set(spec.key, { value: yamlValue(spec, file.values[spec.key], file.path), from: `${file.path}: ${spec.key}` });
+    else if (spec.default !== undefined) raw.set(spec.key, { value: spec.default, from: spec.key });
+  }
+  return raw;
+}
+
+/** The path given with `--config`, if any; throws ConfigError when the flag has no path. */
+function configFilePath(argv: readonly string[]): string | undefined {
   const at = argv.findIndex((a) => a === '--config' || a.startsWith('--config='));
-  if (at < 0) return { path: '', values: {} };
+  if (at < 0) return undefined;
   const arg = argv[at] as string;
   const path = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[at + 1];
   if (path === undefined || path === '') throw new ConfigError('--config', 'expected a file path after --config');
+  return path;
+}
+
+function readConfigFile(argv: readonly string[]): { path: string; values: Record<string, unknown> } {
+  const path = configFilePath(argv);
+  if (path === undefined) return { path: '', values: {} };
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -224,6 +244,7 @@ function checkIndexNames(raw: Map<OptionKey, Raw>, get: ReturnType<typeof reader
     ['logstash_prefix', `${get.string('logstash_prefix') ?? ''}-${date}`],
     ['data_stream_dataset', `logs-${dataset}-default`],
     ['data_stream_namespace', `logs-kubernetes-${namespace}`],
+    ['index_name', get.string('index_name') ?? ''],
   ];
   for (const [key, name] of names) {
     const problem = indexNameProblem(name);
@@ -255,7 +276,9 @@ function reader(raw: Map<OptionKey, Raw>) {
     },
     enum: (key: OptionKey): string => {
       const r = raw.get(key) as Raw;
-      const v = (text(key) ?? '').trim().toLowerCase();
+      let v = (text(key) ?? '').trim().toLowerCase();
+      // Fluentd says logstash_format true or false: daily indices, or its one index_name.
+      if (r.from === 'FLUENT_ELASTICSEARCH_LOGSTASH_FORMAT') v = v === 'true' ? 'logstash' : v === 'false' ? 'index' : v;
       const t = spec(key).type;
       if (t.kind !== 'enum' || !t.values.includes(v)) fail(key, r);
       return v;
@@ -274,7 +297,8 @@ function reader(raw: Map<OptionKey, Raw>) {
       const suffix = (m?.[2] ?? '').toLowerCase();
       // Durations: a bare number is ms, but seconds in a Fluentd variable, as Fluentd reads it.
       const duration = key.endsWith('_ms');
-      const unit = duration ? DURATION_UNITS[suffix || (r.from.startsWith('FLUENT_') ? 's' : 'ms')] : t.kind === 'bytes' ? SIZE_UNITS[suffix] : suffix === '' ? 1 : undefined;
+      const fluentd = r.from.startsWith('FLUENT_');
+      const unit = duration ? DURATION_UNITS[suffix || (fluentd ? 's' : 'ms')] : t.kind === 'bytes' ? (SIZE_UNITS[suffix] ?? (fluentd ? FLUENTD_SIZE_UNITS[suffix] : undefined)) : suffix === '' ? 1 : undefined;
       if (m === null || unit === undefined) return fail(key, r);
       const n = Number(m[1]) * unit;
       const min = t.kind === 'int' || t.kind === 'bytes' ? t.min : 0;
@@ -306,6 +330,14 @@ function splitList(text: string): string[] {
     }
   }
   return text.split(',');
+}
+
+/**
+ * FLUENT_CONTAINER_TAIL_PATH is the container logs' pattern only: in fluentd-kubernetes-daemonset
+ * the host logs are other sources, which it does not change, so they are read as by default.
+ */
+function containerAndHostPaths(raw: Map<OptionKey, Raw>, paths: string[]): string[] {
+  return raw.get('paths')?.from === 'FLUENT_CONTAINER_TAIL_PATH' ? [...paths, ...DEFAULT_HOST_LOGS] : paths;
 }
 
 function kubernetesOn(mode: string, env: Env): boolean {

@@ -49,8 +49,11 @@ export interface InputObserver {
 
 export interface OutputObserver {
   recordsDelivered(records: number, bytes: number): void;
-  /** Items or requests sent again. */
-  retried(problem: OutputProblem, count: number): void;
+  /**
+   * A request failed (whole, or some of its items) and `records` of it will be sent again, in
+   * `requests` retries (1; 0 when another problem of the same response already counted it).
+   */
+  retried(problem: OutputProblem, records: number, requests: number): void;
   outputProblem(problem: OutputProblem): void;
   deadLettered(reason: string, records: number): void;
   /** One `_bulk` (or stdout write) round trip; `outcome` is a status class such as `2xx`, `429`, `error`. */

@@ -39,6 +39,7 @@ export interface MetricsOptions {
 export const OTHER_LABEL = '_other';
 
 const DEFAULT_NAMESPACE_LIMIT = 100;
+const NON_COUNTERS_NAMED_TOTAL = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 /** Free-form label values (dead-letter reasons, watch restart reasons, request outcomes). */
 const REASON_LIMIT = 32;
 
@@ -129,6 +130,9 @@ export function createMetrics(options: MetricsOptions): Metrics {
   // The event-loop lag monitor samples every 100 ms, not prom-client's 10 ms: a hundred wake-ups a
   // second were most of an idle agent's CPU, and lag worth alerting on is far longer than 100 ms.
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
+  // prom-client names three gauges `_total`, which Prometheus reserves for counters (promtool
+  // check metrics refuses them); their per-type gauges (nodejs_active_handles...) hold the same.
+  for (const name of NON_COUNTERS_NAMED_TOTAL) registry.removeSingleMetric(name);
 
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> =>
     new Counter({ name, help, labelNames, registers: [registry] });
@@ -159,7 +163,10 @@ export function createMetrics(options: MetricsOptions): Metrics {
   // -- output
   const outputRecords = counter('nodetail_output_records_total', 'Records acknowledged by the output (stored, or already stored before).');
   const outputBytes = counter('nodetail_output_bytes_total', 'Bytes of records acknowledged by the output, as serialised for it (document bytes).');
-  const retries = counter('nodetail_output_retries_total', 'Items or requests sent again, by reason.', ['reason']);
+  // As Fluent Bit: retries_total counts requests that failed and go again, retried_records_total
+  // the records in them (one 429 on a 10,000-record body is 1 retry of 10,000 records).
+  const retries = counter('nodetail_output_retries_total', 'Bulk requests that failed, whole or in some items, and are sent again, by reason.', ['reason']);
+  const retriedRecords = counter('nodetail_output_retried_records_total', 'Records sent again after a failed request or item, by reason.', ['reason']);
   const outputErrors = counter('nodetail_output_errors_total', 'Failed output attempts, by reason.', ['reason']);
   const deadLetters = counter('nodetail_output_dead_letters_total', 'Records the output refused for good and set aside, by reason.', ['reason']);
   const requestDuration = new Histogram({
@@ -206,6 +213,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const problemBy = memo((source) => memo((reason) => inputProblems.labels(source, reason)));
   const fileEventBy = memo((source) => memo((event) => fileEvents.labels(source, event)));
   const retriesBy = memo((reason) => retries.labels(reason));
+  const retriedRecordsBy = memo((reason) => retriedRecords.labels(reason));
   const outputErrorsBy = memo((reason) => outputErrors.labels(reason));
   const deadLettersBy = capped(REASON_LIMIT, (reason) => deadLetters.labels(reason));
   const requestBy = capped(REASON_LIMIT, (outcome) => requestDuration.labels(outcome));
@@ -221,6 +229,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   }
   for (const reason of OUTPUT_PROBLEMS) {
     retriesBy(reason).inc(0);
+    retriedRecordsBy(reason).inc(0);
     outputErrorsBy(reason).inc(0);
   }
 
@@ -244,8 +253,9 @@ export function createMetrics(options: MetricsOptions): Metrics {
       add(outputRecords, records);
       add(outputBytes, bytes);
     },
-    retried(problem, count) {
-      add(retriesBy(problem), count);
+    retried(problem, records, requests) {
+      add(retriesBy(problem), requests);
+      add(retriedRecordsBy(problem), records);
     },
     outputProblem(problem) {
       outputErrorsBy(problem).inc(1);

@@ -609,6 +609,31 @@ test('Fluentd variables (FLUENT_ELASTICSEARCH_HOST/PORT/SCHEME/USER/PASSWORD/LOG
   assert.ok(!output().includes(password), 'the password is in the output');
 });
 
+test('Fluentd\'s LOGSTASH_FORMAT=false with LOGSTASH_INDEX_NAME: every document in that one index, each line once', { timeout: 30_000 }, async (t) => {
+  const r = await rig(t, { containers: 2 });
+  const { ELASTICSEARCH_URL: _unused, ...env } = r.env;
+  const agent = new AgentProcess({
+    ...env,
+    FLUENT_ELASTICSEARCH_HOST: '127.0.0.1',
+    FLUENT_ELASTICSEARCH_PORT: String(r.es.port),
+    FLUENT_ELASTICSEARCH_LOGSTASH_FORMAT: 'false',
+    FLUENT_ELASTICSEARCH_LOGSTASH_INDEX_NAME: 'k8s-logs',
+    FLUENT_ELASTICSEARCH_LOGSTASH_PREFIX: 'not-used',
+  });
+  t.after(() => agent.kill9());
+  await started(agent);
+  const lines = 200;
+  await startWriter(r.containers, { perTick: 100, tickMs: 20, lines }).done;
+  await until(`${2 * lines} documents`, () => (r.es.count() >= 2 * lines ? true : undefined), 15_000, agent);
+  await sleep(300);
+  const docs = r.es.docs();
+  assert.deepEqual([...new Set(docs.map((d) => d.index))], ['k8s-logs']);
+  const counts = sequenceCounts(docs.map((d) => d.doc as Doc), byPod);
+  for (const c of r.containers) assert.deepEqual(gaps(counts.get(c.spec.pod), lines), { missing: [], repeated: [] });
+  assert.equal(docs.length, 2 * lines);
+  assert.deepEqual(await agent.stop(), { code: 0, signal: null });
+});
+
 test('a wrong password: a clear error in the self-log without the password, /readyz 503, the agent stays up and keeps trying', { timeout: 30_000 }, async (t) => {
   const wrong = 'Wr0ng-Passw0rd-Given';
   const right = 'The-Right-Passw0rd';

@@ -38,8 +38,11 @@ class RecordingObserver implements OutputObserver {
     this.delivered += records;
     this.deliveredBytes += bytes;
   }
-  retried(problem: string, count: number): void {
-    this.retries.set(problem, (this.retries.get(problem) ?? 0) + count);
+  /** Records sent again, and the failed requests they were in, by problem. */
+  retriedRequests = new Map<string, number>();
+  retried(problem: string, records: number, requests: number): void {
+    this.retries.set(problem, (this.retries.get(problem) ?? 0) + records);
+    this.retriedRequests.set(problem, (this.retriedRequests.get(problem) ?? 0) + requests);
   }
   outputProblem(problem: string): void {
     this.problems.set(problem, (this.problems.get(problem) ?? 0) + 1);
@@ -187,6 +190,9 @@ test('20% of items answered 429: only those are sent again, and every record is 
     // Items seen = each record once when stored + once per rejection: nothing else was re-sent.
     assert.equal(stats.items, 1000 + rejected);
     assert.equal(h.observer.retries.get('too_many_requests'), rejected);
+    // One request per answer that had 429 items: each such answer sends one smaller request again.
+    const partial = h.fake.stats().bulkRequests - 10;
+    assert.equal(h.observer.retriedRequests.get('too_many_requests'), partial);
     assert.equal(h.observer.delivered, 1000);
   } finally {
     await cleanup(h);
@@ -204,6 +210,7 @@ test('10% of requests answered 503: the batches are sent again whole, every reco
     assert.ok(failed >= 1, 'some requests failed');
     assert.equal(h.observer.outcomes.get('503'), failed);
     assert.equal(h.observer.retries.get('server_error'), failed * 50);
+    assert.equal(h.observer.retriedRequests.get('server_error'), failed, 'a retried request is counted once, not once per record');
     assert.equal(h.observer.delivered, 2000);
   } finally {
     await cleanup(h);

@@ -3,8 +3,8 @@
  * OpenAPI schemas (kubernetes-models), and the checks those schemas cannot make hold too
  * (REFERENCE.md section 2: unknown fields, names and cross-references are not validated).
  * Every check is a function returning its problems; the "breaks" tests feed each one a
- * broken copy to prove it can fail. manifests/dashboards/ belongs to the dashboards work
- * and is not checked here.
+ * broken copy to prove it can fail. manifests/components/ is built with kustomize by
+ * kustomize-components.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,10 +32,11 @@ import { RoleBinding, type IRoleBinding } from 'kubernetes-models/rbac.authoriza
 import { loadConfig, type Config } from '../../agent/config/load-config.ts';
 import { OPTIONS } from '../../agent/config/options.ts';
 import { agentCommand } from '../support/agent-command.ts';
+import { findKubectl, IN_CI } from '../support/kubectl.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(ROOT, 'manifests');
-const OPERATOR = join(MAIN, 'prometheus-operator');
+const OPERATOR = join(MAIN, 'components', 'prometheus-operator');
 const SECRET_FILE = join(MAIN, 'examples', 'elasticsearch-secret.yaml');
 const NAMESPACE = 'nodetail';
 /** Read-only at the same path inside the pod, because /var/log/containers holds absolute symlinks. */
@@ -519,8 +520,8 @@ test('the PodMonitor selects the agent pods and their http port; Prometheus gets
 
 test('the Dockerfile builds on Node 24, installs production dependencies from the lock file, and runs node as PID 1', () => {
   const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-  const from = [...text.matchAll(/^FROM\s+(\S+)/gm)].map((x) => x[1]);
-  assert.deepEqual(from, ['node:24-bookworm-slim', 'gcr.io/distroless/nodejs24-debian12']);
+  const from = [...text.matchAll(/^FROM\s+(?:--platform=\S+\s+)?(\S+)/gm)].map((x) => x[1]);
+  assert.deepEqual(from, ['node:24-bookworm-slim', 'gcr.io/distroless/nodejs24-debian12:latest']);
   assert.match(text, /^RUN npm ci --omit=dev /m);
   // The image starts the agent as `npm start` does (one set of flags everywhere), from a compile
   // cache its build filled with its own Node.
@@ -565,23 +566,18 @@ test('the image\'s build step exits 0 and fills the compile cache that its entry
   }
 });
 
-/** kubectl's embedded kustomize, when this machine has kubectl (CI may not: then the test is skipped, saying so). */
+const KUBECTL = findKubectl();
+
+/** kubectl's embedded kustomize (found by findKubectl; its absence fails the test in CI, skips it elsewhere). */
 async function kustomizeBuild(dir: string): Promise<Obj[] | undefined> {
-  try {
-    const { stdout } = await promisify(execFile)('kubectl', ['kustomize', dir], { timeout: 20_000, maxBuffer: 4 * 1024 * 1024 });
-    return parseAllDocuments(stdout).map((d) => d.toJS() as Obj);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  if (KUBECTL === undefined) return undefined;
+  const { stdout } = await promisify(execFile)(KUBECTL, ['kustomize', dir], { timeout: 20_000, maxBuffer: 4 * 1024 * 1024 });
+  return parseAllDocuments(stdout).map((d) => d.toJS() as Obj);
 }
 
-test('kustomize builds the install: the ConfigMap gets a content hash and the DaemonSet follows it', async (t) => {
+test('kustomize builds the install: the ConfigMap gets a content hash and the DaemonSet follows it', { skip: KUBECTL === undefined && !IN_CI && 'kubectl is not installed' }, async () => {
   const built = await kustomizeBuild(MAIN);
-  if (built === undefined) {
-    t.skip('kubectl is not installed');
-    return;
-  }
+  assert.ok(built !== undefined, 'kubectl is missing in CI (the test looks at $KUBECTL, PATH, /usr/local/bin, /usr/bin, /snap/bin)');
   const m = loadAll();
   assert.deepEqual(built.flatMap((object) => schemaProblems({ file: 'kubectl kustomize manifests/', object })), []);
   const cm = built.find((o) => o.kind === 'ConfigMap') as unknown as IConfigMap;

@@ -117,7 +117,7 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
       failuresInARow++;
       if (reply.problem === 'connection' && serverAnswered && count > 1) {
         ctx.observer.outputProblem('connection');
-        ctx.observer.retried('connection', count);
+        ctx.observer.retried('connection', count, 1);
         ctx.health.splitAfterResets(reply.host, count, pending.body.length, failuresInARow);
         if (blockedHere) ctx.health.indexUnblocked(); // the halves report their own blocks
         const half = Math.ceil(count / 2);
@@ -128,7 +128,7 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
       // The server answers, only this body fails: try it again at once, and split if it fails again.
       const wait = serverAnswered ? 0 : backoff();
       ctx.observer.outputProblem(reply.problem);
-      ctx.observer.retried(reply.problem, count);
+      ctx.observer.retried(reply.problem, count, 1);
       ctx.limiter.decrease();
       ctx.health.unreachable(reply.host, reply.message, wait);
       await ctx.sleep(wait);
@@ -161,9 +161,12 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
           ctx.limiter.succeeded();
           return;
         }
+        // One request goes again, whatever mix of problems its items had: counted under the first.
+        let requests = 1;
         for (const [problem, n] of againFor) {
           ctx.observer.outputProblem(problem);
-          ctx.observer.retried(problem, n);
+          ctx.observer.retried(problem, n, requests);
+          requests = 0;
         }
         let wait: number;
         if (blocked !== undefined) {
@@ -186,7 +189,7 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
       case 'retry': {
         ctx.health.answered(reply.host);
         ctx.observer.outputProblem(outcome.problem);
-        ctx.observer.retried(outcome.problem, count);
+        ctx.observer.retried(outcome.problem, count, 1);
         if (outcome.pushBack) ctx.limiter.decrease();
         let wait: number;
         if (outcome.problem === 'index_blocked' && outcome.error !== undefined) {
@@ -212,14 +215,14 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
           await setAside(ctx, outcome.problem, [deadLetter(pending.body.toString('utf8'), outcome.status, outcome.error)]);
           return;
         }
-        ctx.observer.retried(outcome.problem, count);
+        ctx.observer.retried(outcome.problem, count, 1);
         const half = Math.ceil(count / 2);
         await Promise.all([deliverItems(ctx, range(pending, 0, half)), deliverItems(ctx, range(pending, half, count))]);
         return;
       }
       case 'unauthorized': {
         ctx.observer.outputProblem('unauthorized');
-        ctx.observer.retried('unauthorized', count);
+        ctx.observer.retried('unauthorized', count, 1);
         ctx.auth.refused();
         ctx.health.unauthorized(reply.host, outcome.status, outcome.error, ctx.retryMaxBackoffMs);
         await ctx.sleep(ctx.retryMaxBackoffMs);
@@ -227,7 +230,7 @@ export async function deliverItems(ctx: DeliveryContext, items: Items): Promise<
       }
       case 'stuck': {
         ctx.observer.outputProblem('bad_request');
-        ctx.observer.retried('bad_request', count);
+        ctx.observer.retried('bad_request', count, 1);
         ctx.health.stuck(reply.host, outcome.status, outcome.error, ctx.retryMaxBackoffMs);
         await ctx.sleep(ctx.retryMaxBackoffMs);
         break;

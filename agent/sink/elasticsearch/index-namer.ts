@@ -13,11 +13,16 @@ export type IndexNamer = (record: LogRecord) => string;
  * hour when the format uses `%H`), so the cost per record is a slice and a map lookup.
  *
  * data_stream mode: `logs-<dataset>-<namespace>` for every record: one string.
+ * index mode: `index_name` for every record (Fluentd's `logstash_format false`).
  */
 export function createIndexNamer(
-  config: Pick<ElasticsearchConfig, 'indexMode' | 'logstashPrefix' | 'logstashDateformat' | 'dataStreamDataset' | 'dataStreamNamespace'>,
+  config: Pick<ElasticsearchConfig, 'indexMode' | 'indexName' | 'logstashPrefix' | 'logstashDateformat' | 'dataStreamDataset' | 'dataStreamNamespace'>,
   now: () => number = Date.now,
 ): IndexNamer {
+  if (config.indexMode === 'index') {
+    const name = config.indexName;
+    return () => name;
+  }
   if (config.indexMode === 'data_stream') {
     const name = `logs-${config.dataStreamDataset}-${config.dataStreamNamespace}`;
     return () => name;

@@ -9,11 +9,11 @@ import type { TlsFiles } from './bulk-transport.ts';
  * fluentd schema but an object in ECS), and every string under `kubernetes.*` a keyword, so labels,
  * pod and namespace names aggregate in Kibana instead of being analysed.
  */
-export function indexTemplate(config: Pick<ElasticsearchConfig, 'indexMode' | 'logstashPrefix' | 'dataStreamDataset'>, schema: 'fluentd' | 'ecs'): estypes.IndicesPutIndexTemplateRequest {
+export function indexTemplate(config: Pick<ElasticsearchConfig, 'indexMode' | 'indexName' | 'logstashPrefix' | 'dataStreamDataset'>, schema: 'fluentd' | 'ecs'): estypes.IndicesPutIndexTemplateRequest {
   const dataStream = config.indexMode === 'data_stream';
-  const pattern = dataStream ? `logs-${config.dataStreamDataset}-*` : `${config.logstashPrefix}-*`;
+  const pattern = dataStream ? `logs-${config.dataStreamDataset}-*` : config.indexMode === 'index' ? config.indexName : `${config.logstashPrefix}-*`;
   return {
-    name: dataStream ? `nodetail-logs-${config.dataStreamDataset}` : `nodetail-${config.logstashPrefix}`,
+    name: dataStream ? `nodetail-logs-${config.dataStreamDataset}` : config.indexMode === 'index' ? `nodetail-${config.indexName}` : `nodetail-${config.logstashPrefix}`,
     index_patterns: [pattern],
     // Above Elasticsearch's built-in `logs` template (priority 100, `logs-*-*`), or it would win.
     priority: 200,

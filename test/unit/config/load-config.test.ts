@@ -98,6 +98,7 @@ test('Elasticsearch defaults once a URL is set', () => {
     keyFile: undefined,
     tlsVerify: true,
     indexMode: 'logstash',
+    indexName: 'logstash',
     logstashPrefix: 'logstash',
     logstashDateformat: '%Y.%m.%d',
     dataStreamDataset: 'kubernetes',
@@ -341,4 +342,39 @@ test('inside a cluster, no Elasticsearch URL stops the start naming elasticsearc
 test('honor_exclude_annotations: on by default, off on request', () => {
   assert.equal(loadConfig([], {}).honorExcludeAnnotations, true);
   assert.equal(loadConfig([], { NODETAIL_HONOR_EXCLUDE_ANNOTATIONS: 'false' }).honorExcludeAnnotations, false);
+});
+
+test('Fluentd migration: LOGSTASH_FORMAT=false with LOGSTASH_INDEX_NAME writes into that one index; true keeps daily indices', () => {
+  const fluent = { FLUENT_ELASTICSEARCH_HOST: 'es' };
+  const fixed = loadConfig([], { ...fluent, FLUENT_ELASTICSEARCH_LOGSTASH_FORMAT: 'false', FLUENT_ELASTICSEARCH_LOGSTASH_INDEX_NAME: 'k8s-logs' }).elasticsearch;
+  assert.deepEqual([fixed?.indexMode, fixed?.indexName], ['index', 'k8s-logs']);
+  // Fluentd's default index_name is logstash.
+  assert.deepEqual(loadConfig([], { ...fluent, FLUENT_ELASTICSEARCH_LOGSTASH_FORMAT: 'false' }).elasticsearch?.indexName, 'logstash');
+  assert.equal(loadConfig([], { ...fluent, FLUENT_ELASTICSEARCH_LOGSTASH_FORMAT: 'true', FLUENT_ELASTICSEARCH_LOGSTASH_INDEX_NAME: 'k8s-logs' }).elasticsearch?.indexMode, 'logstash');
+  // The canonical variable wins; a bad value or an index name Elasticsearch refuses stops start-up naming the variable.
+  assert.equal(loadConfig([], { ...fluent, NODETAIL_INDEX_MODE: 'data_stream', FLUENT_ELASTICSEARCH_LOGSTASH_FORMAT: 'false' }).elasticsearch?.indexMode, 'data_stream');
+  assertConfigError([], { ...fluent, FLUENT_ELASTICSEARCH_LOGSTASH_FORMAT: 'maybe' }, 'index_mode (FLUENT_ELASTICSEARCH_LOGSTASH_FORMAT)', 'expected one of logstash, data_stream, index, got "maybe"');
+  assertConfigError([], { ...fluent, FLUENT_ELASTICSEARCH_LOGSTASH_FORMAT: 'false', FLUENT_ELASTICSEARCH_LOGSTASH_INDEX_NAME: 'K8s' }, 'index_name (FLUENT_ELASTICSEARCH_LOGSTASH_INDEX_NAME)',
+    '"K8s" makes the index name "K8s", which Elasticsearch refuses: an index name must be lowercase');
+});
+
+test('Fluentd migration: tail path, retry interval, chunk size and Kubernetes URL map to their nodetail keys', () => {
+  const config = loadConfig([], {
+    FLUENT_ELASTICSEARCH_HOST: 'es',
+    FLUENT_CONTAINER_TAIL_PATH: '/var/log/containers/app-*.log',
+    FLUENT_ELASTICSEARCH_BUFFER_RETRY_MAX_INTERVAL: '60',
+    FLUENT_ELASTICSEARCH_BUFFER_CHUNK_LIMIT_SIZE: '8M',
+    FLUENT_FILTER_KUBERNETES_URL: 'https://10.0.0.1:6443/api',
+  });
+  // The container pattern is replaced; host logs, other sources in Fluentd's image, are still read.
+  assert.deepEqual(config.paths, ['/var/log/containers/app-*.log', '/var/log/syslog', '/var/log/messages', '/var/log/secure', '/var/log/*.log']);
+  assert.equal(config.elasticsearch?.retryMaxBackoffMs, 60_000); // seconds, as Fluentd reads it
+  assert.equal(config.batchMaxBytes, 8 * 1024 * 1024); // Fluentd's M is MiB
+  assert.equal(config.kubernetesUrl, 'https://10.0.0.1:6443'); // nodetail adds /api/v1 itself
+  assert.equal(loadConfig([], { FLUENT_ELASTICSEARCH_BUFFER_CHUNK_LIMIT_SIZE: '512k' }).batchMaxBytes, 512 * 1024);
+  assert.equal(loadConfig([], { FLUENT_ELASTICSEARCH_BUFFER_RETRY_MAX_INTERVAL: '2m' }).elasticsearch, undefined);
+  // The canonical names win, and NODETAIL_ sizes keep their own units (M alone is not one).
+  assert.deepEqual(loadConfig([], { NODETAIL_PATHS: '/a/*.log', FLUENT_CONTAINER_TAIL_PATH: '/b/*.log' }).paths, ['/a/*.log']);
+  assertConfigError([], { NODETAIL_BATCH_MAX_BYTES: '8M' }, 'batch_max_bytes (NODETAIL_BATCH_MAX_BYTES)',
+    'expected a size in bytes from 1024 to 1073741824 (a number, optionally with KiB, MiB, GiB, KB, MB or GB), got "8M"');
 });

@@ -23,7 +23,7 @@ interface Dashboard {
   templating: { list: { name: string; type: string; query: unknown }[] };
 }
 
-const DASHBOARD = new URL('../../../manifests/dashboards/nodetail.json', import.meta.url);
+const DASHBOARD = new URL('../../../manifests/components/grafana-dashboard/nodetail.json', import.meta.url);
 
 /** PromQL words that look like metric names but are not. */
 const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'inf', 'nan']);

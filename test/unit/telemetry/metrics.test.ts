@@ -71,8 +71,10 @@ test('problems, file events, output, retries, dead letters and checkpoints are c
     observer.fileEvent('host', 'closed');
     observer.recordsDelivered(10, 1000);
     observer.recordsDelivered(5, 20);
-    observer.retried('too_many_requests', 4);
-    observer.retried('server_error', 1);
+    observer.retried('too_many_requests', 4, 1);
+    observer.retried('too_many_requests', 6, 1);
+    observer.retried('server_error', 1, 1);
+    observer.retried('server_error', 2, 0);
     observer.outputProblem('timeout');
     observer.outputProblem('timeout');
     observer.outputProblem('connection');
@@ -93,9 +95,13 @@ test('problems, file events, output, retries, dead letters and checkpoints are c
     assert.equal(valueOf(m, 'nodetail_input_file_events_total', { source: 'host', event: 'opened' }), 0);
     assert.equal(valueOf(m, 'nodetail_output_records_total'), 15);
     assert.equal(valueOf(m, 'nodetail_output_bytes_total'), 1020);
-    assert.equal(valueOf(m, 'nodetail_output_retries_total', { reason: 'too_many_requests' }), 4);
+    // Fluent Bit's meaning: retries count requests, retried records the records in them.
+    assert.equal(valueOf(m, 'nodetail_output_retries_total', { reason: 'too_many_requests' }), 2);
+    assert.equal(valueOf(m, 'nodetail_output_retried_records_total', { reason: 'too_many_requests' }), 10);
     assert.equal(valueOf(m, 'nodetail_output_retries_total', { reason: 'server_error' }), 1);
+    assert.equal(valueOf(m, 'nodetail_output_retried_records_total', { reason: 'server_error' }), 3);
     assert.equal(valueOf(m, 'nodetail_output_retries_total', { reason: 'timeout' }), 0);
+    assert.equal(valueOf(m, 'nodetail_output_retried_records_total', { reason: 'timeout' }), 0);
     assert.equal(valueOf(m, 'nodetail_output_errors_total', { reason: 'timeout' }), 2);
     assert.equal(valueOf(m, 'nodetail_output_errors_total', { reason: 'connection' }), 1);
     assert.equal(valueOf(m, 'nodetail_output_dead_letters_total', { reason: 'document_parsing_exception' }), 3);
@@ -175,7 +181,7 @@ test('zero, negative and NaN amounts change nothing and never throw into the pip
     observer.recordsRead('pods', -1, Number.NaN);
     observer.recordsRead('pods', 0, 0);
     observer.recordsDelivered(Number.NaN, -5);
-    observer.retried('timeout', -3);
+    observer.retried('timeout', -3, -1);
     observer.deadLettered('x', 0);
     const m = await scrape();
     assert.equal(valueOf(m, 'nodetail_input_records_total', { source: 'pods' }), 2);
@@ -227,7 +233,7 @@ test('names follow Prometheus conventions and no label value is a path', async (
     observer.inputProblem('host', 'unreadable');
     observer.fileEvent('pods', 'truncated');
     observer.recordsDelivered(1, 1);
-    observer.retried('cluster_block', 1);
+    observer.retried('cluster_block', 1, 1);
     observer.outputProblem('unauthorized');
     observer.deadLettered('mapper_parsing_exception', 1);
     observer.request(1, '5xx');

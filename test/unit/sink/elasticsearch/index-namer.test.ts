@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { createIndexNamer, strftimeUtc } from '../../../../agent/sink/elasticsearch/index-namer.ts';
 import { logFile, logRecord } from './records.ts';
 
-const logstash = { indexMode: 'logstash', logstashPrefix: 'logstash', logstashDateformat: '%Y.%m.%d', dataStreamDataset: 'kubernetes', dataStreamNamespace: 'default' } as const;
+const logstash = { indexMode: 'logstash', indexName: 'logstash', logstashPrefix: 'logstash', logstashDateformat: '%Y.%m.%d', dataStreamDataset: 'kubernetes', dataStreamNamespace: 'default' } as const;
 const file = logFile();
 const at = (time: string) => logRecord(file, 0, time);
 
@@ -40,4 +40,11 @@ test('data_stream mode: logs-<dataset>-<namespace> whatever the time', () => {
   const name = createIndexNamer({ ...logstash, indexMode: 'data_stream', dataStreamDataset: 'k8s', dataStreamNamespace: 'prod' });
   assert.equal(name(at('2024-03-05T10:00:00Z')), 'logs-k8s-prod');
   assert.equal(name(at('garbage')), 'logs-k8s-prod');
+});
+
+test('index mode (Fluentd\'s logstash_format false): every record into the one index_name', () => {
+  const name = createIndexNamer({ ...logstash, indexMode: 'index', indexName: 'k8s-logs' });
+  assert.equal(name(at('2024-03-05T10:00:00Z')), 'k8s-logs');
+  assert.equal(name(at('2024-03-06T10:00:00Z')), 'k8s-logs');
+  assert.equal(name(at('garbage')), 'k8s-logs');
 });
