@@ -82,7 +82,7 @@ test('a misspelt NODETAIL_ variable is named with the nearest setting, and Fluen
     NODETAIL_STATE_DIR: state.dir,
     NODETAIL_ELASTICSEARCH_URLS: 'http://127.0.0.1:1',
     FLUENT_ELASTICSEARCH_SSL_VERSION: 'TLSv1_2',
-    FLUENT_ELASTICSEARCH_LOGSTASH_FORMAT: 'true',
+    FLUENT_ELASTICSEARCH_RELOAD_CONNECTIONS: 'false',
     FLUENT_ELASTICSEARCH_LOGSTASH_PREFIX: 'k8s',
   });
   t.after(() => agent.kill9());
@@ -93,5 +93,5 @@ test('a misspelt NODETAIL_ variable is named with the nearest setting, and Fluen
   assert.deepEqual(warned.filter((l) => l.variable !== undefined).map((l) => [l.variable, l.nearest, l.msg]), [
     ['NODETAIL_ELASTICSEARCH_URLS', 'NODETAIL_ELASTICSEARCH_URL', 'unknown variable NODETAIL_ELASTICSEARCH_URLS: ignored (nearest setting: NODETAIL_ELASTICSEARCH_URL, key elasticsearch_url)'],
   ]);
-  assert.deepEqual(warned.filter((l) => l.variables !== undefined).map((l) => l.variables), [['FLUENT_ELASTICSEARCH_LOGSTASH_FORMAT', 'FLUENT_ELASTICSEARCH_SSL_VERSION']]);
+  assert.deepEqual(warned.filter((l) => l.variables !== undefined).map((l) => l.variables), [['FLUENT_ELASTICSEARCH_RELOAD_CONNECTIONS', 'FLUENT_ELASTICSEARCH_SSL_VERSION']]);
 });
