@@ -7,6 +7,7 @@ import type { Log } from '../core/log.ts';
 import type { InputObserver, InputProblem } from '../core/observer.ts';
 import type { LogRecord } from '../core/record.ts';
 import { describeFile, isRotatedName } from '../enrich/path-metadata.ts';
+import { FileActivity } from './file-activity.ts';
 import { fileKey, fingerprint } from './file-identity.ts';
 import { Tailer } from './tailer.ts';
 
@@ -57,6 +58,7 @@ export interface TailManagerOptions {
  */
 export class TailManager {
   readonly #o: TailManagerOptions;
+  readonly #activity: FileActivity;
   readonly #tailers = new Map<string, Tailer>();
   readonly #byPath = new Map<string, Tailer>();
   readonly #ready = new Set<Tailer>();
@@ -72,6 +74,7 @@ export class TailManager {
 
   constructor(options: TailManagerOptions) {
     this.#o = options;
+    this.#activity = new FileActivity(options.log);
     this.#buf = Buffer.allocUnsafe(options.readChunkBytes);
   }
 
@@ -170,6 +173,7 @@ export class TailManager {
       this.#lastPrune = Date.now();
       await this.#pruneCheckpoints();
     }
+    this.#activity.report();
   }
 
   /**
@@ -265,6 +269,7 @@ export class TailManager {
 
   async close(): Promise<void> {
     this.stop();
+    this.#activity.report();
     await Promise.all([...this.#tailers.values()].map((t) => t.close().catch(() => {})));
     this.#tailers.clear();
   }
@@ -409,6 +414,7 @@ export class TailManager {
       if (opened !== undefined) this.#o.store.set(key, opened);
       this.#o.observer.fileEvent(tailer.source, 'opened');
       this.#o.log.debug({ path, offset }, 'file opened');
+      this.#activity.started(path);
       this.#schedule(tailer);
       return tailer;
     } catch (err) {
@@ -494,6 +500,7 @@ export class TailManager {
       // Its checkpoint (now at its end) stays until the file leaves the disk: see #pruneCheckpoints.
       this.#o.observer.fileEvent(tailer.source, 'closed');
       this.#o.log.debug({ path: tailer.path }, 'file closed');
+      this.#activity.finished(tailer.path);
       void tailer.close().catch(() => {});
     }
   }
