@@ -1,5 +1,5 @@
 /**
- * Bytes read but not yet acknowledged, against a limit (DESIGN.md invariant 3). Readers wait
+ * Bytes read but not yet acknowledged, against a limit (`buffer_max_bytes`: memory stays bounded). Readers wait
  * for room before each read; acknowledgements give room back. While the output is slow or
  * down, reading stops and the log files on disk are the buffer.
  */

@@ -2,7 +2,7 @@
  * The offset of one file that is safe to resume from. Records of a file go out in order, in
  * segments (the part of one batch that came from this file); batches are acknowledged in any
  * order. The offset moves only past segments that are acknowledged AND every segment before
- * them is too (DESIGN.md invariant 1).
+ * them is too: a crash at any instant then loses nothing (at-least-once, end to end).
  */
 export interface Segment {
   /** Moves forward while the segment's batch is still being filled. */

@@ -12,7 +12,7 @@ export type Stream = 'stdout' | 'stderr';
 /** The on-disk format of a file, detected from its path and first line. */
 export type LogFormat = 'cri' | 'docker' | 'plain';
 
-/** What the path of a container log says about its pod (REFERENCE.md section 1). */
+/** What the path of a container log says about its pod (see enrich/path-metadata.ts). */
 export interface PathMetadata {
   readonly namespace?: string;
   readonly pod?: string;

@@ -2,8 +2,8 @@ import type { LogRecord } from './record.ts';
 
 /**
  * Records serialised in a sink's wire format and written once, one after another, into one
- * buffer: the batch is the request body (DESIGN.md, "serialise each record once, straight into
- * the bulk body"). Item i is `body[ends[i - 1] ?? 0, ends[i])`; a sink that re-sends some items
+ * buffer: the batch is the request body (each record is serialised once, straight into the
+ * bulk body: copying records is the hot path's largest avoidable cost). Item i is `body[ends[i - 1] ?? 0, ends[i])`; a sink that re-sends some items
  * or splits a batch takes views of `body`, never re-encodes.
  */
 export interface Batch {

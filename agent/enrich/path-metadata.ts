@@ -2,8 +2,10 @@ import { basename } from 'node:path';
 import type { PathMetadata, SourceKind } from '../core/record.ts';
 
 /**
- * What a container log's path says about its pod (REFERENCE.md section 1). Namespace and pod
- * names never contain `_`, so `_` separates them safely. Patterns match the end of a path, so
+ * What a container log's path says about its pod, in the kubelet's two layouts:
+ * `/var/log/pods/<ns>_<pod>_<uid>/<container>/<n>.log` and the links
+ * `/var/log/containers/<pod>_<ns>_<container>-<id>.log`. Namespace and pod names never contain
+ * `_`, so `_` separates them safely. Patterns match the end of a path, so
  * a node tree mounted under another root (tests, benchmarks) parses the same.
  *
  * kubelet: pkg/kubelet/kuberuntime/helpers.go (pods), legacy.go (containers links).

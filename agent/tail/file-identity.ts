@@ -3,8 +3,8 @@ import type { FileHandle } from 'node:fs/promises';
 
 /**
  * A file is its device + inode, confirmed by a fingerprint of its first bytes: an inode that
- * the filesystem reuses for a new file must not inherit the old file's offset (REFERENCE.md
- * section 5, item 3). The fingerprint covers the first line, or the first FINGERPRINT_BYTES
+ * the filesystem reuses for a new file must not inherit the old file's offset (routine after the
+ * kubelet gzips a rotated file: the freed inode goes to the next new file). The fingerprint covers the first line, or the first FINGERPRINT_BYTES
  * when that line is longer, so it is fixed as soon as the first line is complete and never
  * changes as the file grows.
  */

@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 /**
  * A loopback Elasticsearch `_bulk` endpoint that costs as little CPU as possible, so that
  * on a 2-core machine the figures measure the shipper, not the receiver. It reads just
- * enough of each body to answer every item `201 created` (REFERENCE.md section 4) and to
+ * enough of each body to answer every item `201 created` (as Elasticsearch 8 does) and to
  * count distinct records by the `seq=<n>` token each generated message carries.
  *
  * Run as a script (`node test/bench/bulk-endpoint.ts`, forked with an IPC channel) it is

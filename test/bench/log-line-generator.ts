@@ -4,7 +4,7 @@
  * The mix follows issue 5: most messages 100–400 bytes, some longer (stack-trace-like lines,
  * big request dumps), about 30 % JSON application logs, 0.1 % longer than 16 KiB, which
  * containerd writes as `P` parts of 16384 bytes followed by an `F` line
- * (`max_container_log_line_size`, REFERENCE.md section 1). Every message carries `seq=<n>`
+ * (containerd's `max_container_log_line_size`, default 16384). Every message carries `seq=<n>`
  * once, so the endpoint can count distinct records whatever the shipper wraps around them.
  */
 

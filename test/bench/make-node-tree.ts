@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { LogLineGenerator } from './log-line-generator.ts';
 
 /**
- * Builds a node's log tree the way kubelet lays it out (REFERENCE.md section 1):
+ * Builds a node's log tree the way kubelet lays it out:
  * `<root>/var/log/pods/<ns>_<pod>_<uid>/<container>/0.log`, and for each file an absolute
  * symlink `<root>/var/log/containers/<pod>_<ns>_<container>-<64 hex id>.log`.
  * Deterministic for a given seed, so two runs read the same bytes.

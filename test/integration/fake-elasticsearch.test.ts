@@ -1,6 +1,6 @@
 /**
- * The fake Elasticsearch answers with the shapes recorded in /work/shared/REFERENCE.md
- * section 4; these tests pin them, so the sink's tests stand on a faithful server.
+ * The fake Elasticsearch answers with the shapes of Elasticsearch's `_bulk` API (the README's
+ * "Elasticsearch output" table lists them); these tests pin them, so the sink's tests stand on a faithful server.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

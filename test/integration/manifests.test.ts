@@ -1,7 +1,7 @@
 /**
  * The Kubernetes manifests, checked offline: every object validates against the Kubernetes
  * OpenAPI schemas (kubernetes-models), and the checks those schemas cannot make hold too
- * (REFERENCE.md section 2: unknown fields, names and cross-references are not validated).
+ * (the schemas do not validate unknown fields, names or cross-references).
  * Every check is a function returning its problems; the "breaks" tests feed each one a
  * broken copy to prove it can fail. manifests/components/ is built with kustomize by
  * kustomize-components.test.ts.

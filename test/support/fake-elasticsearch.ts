@@ -1,7 +1,7 @@
 /**
  * A loopback HTTP server that answers as Elasticsearch (7.17, 8.x, 9.x) or OpenSearch 2.x do,
  * for the parts nodetail uses: `GET /`, `_bulk` and `_index_template`. Every answer follows the
- * shapes recorded in /work/shared/REFERENCE.md section 4. It keeps documents by index and `_id`,
+ * shapes of Elasticsearch's `_bulk` API (the README's "Elasticsearch output" table). It keeps documents by index and `_id`,
  * so a test can count exactly what the index would hold, and it can be told to misbehave
  * (429 items, 503 requests, 413, slow answers, refused connections, mapping rejections, a
  * cluster block, wrong credentials), always deterministically: every random choice comes from a
@@ -273,7 +273,7 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
   };
 
   /**
-   * The vendor media types lock a client to server majors (REFERENCE.md section 4): 8 accepts
+   * The vendor media types lock a client to server majors (Elasticsearch's REST compatibility): 8 accepts
    * compatible-with 7 or 8, 9 accepts 8 or 9; 7.x and OpenSearch answer 406.
    */
   const checkMediaType = (req: IncomingMessage, res: ServerResponse): boolean => {

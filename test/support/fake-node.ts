@@ -71,7 +71,7 @@ export class FakeContainer {
   }
 
   /**
-   * kubelet rotation (REFERENCE.md section 1): gzip older rotated files, rename N.log to
+   * kubelet rotation (kubelet's container log manager): gzip older rotated files, rename N.log to
    * N.log.<YYYYMMDD-hhmmss>, the runtime reopens a new N.log; keep `maxFiles` files.
    * docker: x-json.log -> .1 -> .2 ...
    */

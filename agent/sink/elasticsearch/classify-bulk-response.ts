@@ -1,8 +1,8 @@
 import type { OutputProblem } from '../../core/observer.ts';
 
 /**
- * The classify stage: what each answer of Elasticsearch means, as the table of REFERENCE.md
- * section 4 says. Pure functions of the answer, so the table is tested case by case.
+ * The classify stage: what each answer of Elasticsearch means, as the README's table in
+ * "Elasticsearch output" says (the `_bulk` API's documented item and request statuses). Pure functions of the answer, so the table is tested case by case.
  */
 
 /**

@@ -4,7 +4,7 @@ import { classifyBulkResponse, classifyItem, type ItemOutcome } from '../../../.
 
 const err = (type: string, reason = 'r') => ({ type, reason });
 
-test('items: the table of REFERENCE.md section 4, case by case', () => {
+test('items: the README\'s table of Elasticsearch answers, case by case', () => {
   const cases: Array<[string, number, string | undefined, ItemOutcome]> = [
     ['create', 201, undefined, { kind: 'delivered', replay: false }],
     ['index', 200, undefined, { kind: 'delivered', replay: false }],
