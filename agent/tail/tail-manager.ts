@@ -87,10 +87,6 @@ export class TailManager {
     return this.#paused;
   }
 
-  tailers(): IterableIterator<Tailer> {
-    return this.#tailers.values();
-  }
-
   activeFiles(): number {
     return this.#tailers.size;
   }

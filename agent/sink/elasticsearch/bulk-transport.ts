@@ -89,10 +89,6 @@ export class BulkTransport {
     }));
   }
 
-  hosts(): readonly Host[] {
-    return this.#hosts;
-  }
-
   /**
    * `POST <base>/_bulk` with an NDJSON body. `failureStore`: the server may answer items with a
    * data stream failure store, so an answer that says no item failed is kept whole if one says so.
@@ -104,10 +100,6 @@ export class BulkTransport {
   /** `GET <base>/` on one host, for server detection. */
   probe(host: Host): Promise<Reply> {
     return this.#send(this.#hosts.find((h) => h.label === host.label) ?? this.#pick(), 'GET', '/', undefined, undefined);
-  }
-
-  request(method: string, path: string, body: string | Buffer | undefined, contentType: string | undefined): Promise<Reply> {
-    return this.#send(this.#pick(), method, path, body, contentType);
   }
 
   async close(): Promise<void> {
