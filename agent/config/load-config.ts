@@ -378,8 +378,22 @@ function elasticsearchUrls(list: string[] | undefined, env: Env): URL[] | undefi
       throw new ConfigError(key, `expected http:// or https:// URLs, got ${JSON.stringify(redactUrl(u))}`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(key, `expected http:// or https:// URLs, got ${JSON.stringify(redactUrl(u))}`);
+    // The credentials are percent-decoded where they are used (and censored in the self-log): a
+    // `%` that starts no escape would throw there, at start-up, as a stack trace.
+    if (!decodes(url.username) || !decodes(url.password)) {
+      throw new ConfigError(key, `the user name or password in ${JSON.stringify(redactUrl(u))} holds a "%" that starts no escape: URL-encode it (%25), or set elasticsearch_username and elasticsearch_password instead`);
+    }
     return url;
   });
+}
+
+function decodes(text: string): boolean {
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -378,3 +378,11 @@ test('Fluentd migration: tail path, retry interval, chunk size and Kubernetes UR
   assertConfigError([], { NODETAIL_BATCH_MAX_BYTES: '8M' }, 'batch_max_bytes (NODETAIL_BATCH_MAX_BYTES)',
     'expected a size in bytes from 1024 to 1073741824 (a number, optionally with KiB, MiB, GiB, KB, MB or GB), got "8M"');
 });
+
+test('a "%" that starts no escape in the URL\'s credentials stops start-up naming the key, never printing the password', () => {
+  const url = 'http://elastic:ab%zzcd@es:9200';
+  const err = assertConfigError([], { ELASTICSEARCH_URL: url }, 'elasticsearch_url',
+    `the user name or password in ${JSON.stringify(redactUrl(url))} holds a "%" that starts no escape: URL-encode it (%25), or set elasticsearch_username and elasticsearch_password instead`);
+  assert.ok(!err.message.includes('ab%zzcd'), err.message);
+  assert.equal(loadConfig([], { ELASTICSEARCH_URL: 'http://elastic:ab%25zz@es:9200' }).elasticsearch?.urls[0]?.password, 'ab%25zz');
+});
